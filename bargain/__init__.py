@@ -1,0 +1,46 @@
+"""bargain: game-theoretic bargaining models from scenario files.
+
+The public API is small: load a scenario, solve it, or call one solution
+concept on a :class:`BargainingProblem`.
+
+>>> import bargain
+>>> pie = bargain.load("scenarios/textbook/unit_pie.toml")
+>>> report = bargain.solve(pie)
+>>> round(report.solutions["nash"].deal["x"], 6)
+0.5
+"""
+
+from ._version import __version__
+from .egalitarian import egalitarian_solution
+from .errors import BargainError, FormulaError, ScenarioError
+from .frontier import Frontier, FrontierSample, pareto_frontier, zone_of_agreement
+from .kalai_smorodinsky import kalai_smorodinsky_solution
+from .nash import nash_solution
+from .problem import BargainingProblem
+from .result import STATUSES, Solution
+from .scenario import Scenario, load, loads
+from .solve import Report, solve
+from .utilitarian import utilitarian_solution
+
+__all__ = [
+    "__version__",
+    "BargainError",
+    "BargainingProblem",
+    "FormulaError",
+    "Frontier",
+    "FrontierSample",
+    "Report",
+    "STATUSES",
+    "Scenario",
+    "ScenarioError",
+    "Solution",
+    "egalitarian_solution",
+    "kalai_smorodinsky_solution",
+    "load",
+    "loads",
+    "nash_solution",
+    "pareto_frontier",
+    "solve",
+    "utilitarian_solution",
+    "zone_of_agreement",
+]

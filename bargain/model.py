@@ -1,0 +1,307 @@
+"""Compile a scenario: formulas to sympy, sympy to vectorised numpy functions.
+
+Every formula is parsed once by :func:`bargain.formula.parse_formula`;
+definitions are substituted in dependency order (a networkx DAG, so cycles are
+found and named); each party's utility is the sum of its components. The
+utilities and their exact gradients with respect to the issues are lambdified
+to numpy functions of ``(*issues, *parameters)`` that broadcast over arrays,
+so the same compiled model serves one deal or millions of parameter points.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from .errors import ScenarioError
+from .formula import parse_formula
+from .problem import BargainingProblem
+
+if TYPE_CHECKING:
+    from .scenario import Formula, Scenario
+
+__all__ = ["Model", "compile_scenario"]
+
+
+def _select(condlist: list[Any], choicelist: list[Any], default: float = np.nan) -> Any:
+    arrays = np.broadcast_arrays(*condlist, *choicelist)
+    n = len(condlist)
+    return np.select([a.astype(bool) for a in arrays[:n]], list(arrays[n:]), default)
+
+
+class _Logical:
+    """``numpy.logical_and``/``or`` whose ``reduce`` broadcasts scalars with arrays."""
+
+    def __init__(self, ufunc: np.ufunc) -> None:
+        self.ufunc = ufunc
+
+    def reduce(self, args: Any) -> Any:
+        return functools.reduce(self.ufunc, args)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.ufunc(*args)
+
+
+#: numpy namespace for lambdify, with broadcasting fixes for Piecewise, Min, Max.
+NUMPY_MODULES: list[Any] = [
+    {"select": _select, "logical_and": _Logical(np.logical_and),
+     "logical_or": _Logical(np.logical_or)},
+    "numpy",
+]
+
+_SETTINGS = ("disagreement", "discount", "outside_option", "power", "cost_per_round")
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A compiled scenario.
+
+    Attributes
+    ----------
+    issues, parameters : tuple of sympy.Symbol
+        The symbols, in file order.
+    components : dict
+        ``{party: {component: sympy expression}}`` with definitions substituted.
+    utilities : dict
+        ``{party: sympy expression}``, the sum of the components.
+    settings : dict
+        ``{party: {"disagreement"|"discount"|...: sympy expression or None}}``,
+        formulas of the parameters only.
+    """
+
+    scenario_path: str
+    party_names: tuple[str, str]
+    issue_names: tuple[str, ...]
+    parameter_names: tuple[str, ...]
+    issues: tuple[sp.Symbol, ...]
+    parameters: tuple[sp.Symbol, ...]
+    components: dict[str, dict[str, sp.Expr]]
+    utilities: dict[str, sp.Expr]
+    settings: dict[str, dict[str, sp.Expr | None]]
+    lower: np.ndarray
+    upper: np.ndarray
+    first_proposer: int
+    breakdown: float
+    rounds: int
+
+    @functools.cached_property
+    def _args(self) -> list[sp.Symbol]:
+        return [*self.issues, *self.parameters]
+
+    @functools.cached_property
+    def utility_function(self) -> Callable[..., Any]:
+        """``f(*issues, *parameters) -> [u_1, u_2]``, broadcasting over arrays."""
+        return sp.lambdify(self._args, [self.utilities[p] for p in self.party_names],
+                           NUMPY_MODULES, cse=True)
+
+    @functools.cached_property
+    def jacobian_function(self) -> Callable[..., Any]:
+        """``f(*issues, *parameters) -> [[du_1/dx_1, ...], [du_2/dx_1, ...]]``."""
+        rows = [[sp.diff(self.utilities[p], x) for x in self.issues] for p in self.party_names]
+        return sp.lambdify(self._args, rows, NUMPY_MODULES, cse=True)
+
+    @functools.cached_property
+    def component_function(self) -> Callable[..., Any]:
+        """``f(*issues, *parameters) -> [value of each component, party by party]``."""
+        exprs = [e for p in self.party_names for e in self.components[p].values()]
+        return sp.lambdify(self._args, exprs, NUMPY_MODULES, cse=True)
+
+    @functools.cached_property
+    def settings_function(self) -> Callable[..., Any]:
+        """``f(*parameters) -> [setting values]`` for both parties (nan where absent)."""
+        exprs = [self.settings[p][k] if self.settings[p][k] is not None else sp.nan
+                 for p in self.party_names for k in _SETTINGS]
+        return sp.lambdify(list(self.parameters), exprs, NUMPY_MODULES)
+
+    def parameter_vector(self, values: Mapping[str, float]) -> list[float]:
+        """The parameter values in the model's order."""
+        return [float(values[name]) for name in self.parameter_names]
+
+    def evaluate_settings(self, values: Mapping[str, float]) -> dict[str, np.ndarray]:
+        """Disagreement, discount, ... of both parties at the given parameters."""
+        raw = np.asarray(self.settings_function(*self.parameter_vector(values)), dtype=float)
+        table = raw.reshape(2, len(_SETTINGS))
+        return {key: table[:, j] for j, key in enumerate(_SETTINGS)}
+
+    def problem(self, values: Mapping[str, float]) -> BargainingProblem:
+        """The numeric bargaining problem at the given parameter values."""
+        theta = self.parameter_vector(values)
+        settings = self.evaluate_settings(values)
+        self._check_settings(settings)
+        u_f, j_f, c_f = self.utility_function, self.jacobian_function, self.component_function
+        n = len(self.issues)
+
+        def utility(x: np.ndarray) -> np.ndarray:
+            return np.asarray(u_f(*x, *theta), dtype=float).reshape(2)
+
+        def jacobian(x: np.ndarray) -> np.ndarray:
+            return np.asarray(j_f(*x, *theta), dtype=float).reshape(2, n)
+
+        names = [(p, c) for p in self.party_names for c in self.components[p]]
+
+        def components(x: np.ndarray) -> dict[str, dict[str, float]]:
+            values_ = np.asarray(c_f(*x, *theta), dtype=float).reshape(-1)
+            out: dict[str, dict[str, float]] = {p: {} for p in self.party_names}
+            for (party, comp), value in zip(names, values_, strict=True):
+                out[party][comp] = float(value)
+            return out
+
+        powers = settings["power"]
+        if np.isnan(powers).all():
+            powers = np.array([0.5, 0.5])
+        elif np.isnan(powers).any():  # one party gives its weight; the other gets the rest
+            powers = np.where(np.isnan(powers), 1.0 - np.nansum(powers), powers)
+        return BargainingProblem(
+            utility=utility, jacobian=jacobian, lower=self.lower, upper=self.upper,
+            disagreement=settings["disagreement"], parties=self.party_names,
+            issues=self.issue_names, powers=powers / powers.sum(),
+            discount=settings["discount"], outside_options=settings["outside_option"],
+            cost_per_round=settings["cost_per_round"], breakdown=self.breakdown,
+            rounds=self.rounds, first_proposer=self.first_proposer,
+            parameters=dict(zip(self.parameter_names, theta, strict=True)),
+            components=components,
+        )
+
+    def _check_settings(self, settings: dict[str, np.ndarray]) -> None:
+        checks = {
+            "disagreement": (lambda v: np.isfinite(v), "must be finite"),
+            "discount": (lambda v: (v > 0) & (v <= 1), "must lie in (0, 1]"),
+            "power": (lambda v: np.isnan(v) | ((v > 0) & (np.isfinite(settings["power"]).all()
+                                                          | (v < 1))),
+                      "must be positive (and below 1 when only one party gives it)"),
+            "cost_per_round": (lambda v: np.isfinite(v) & (v >= 0), "must be finite and >= 0"),
+            "outside_option": (lambda v: ~np.isinf(v), "must be finite"),
+        }
+        for key, (ok, what) in checks.items():
+            good = ok(settings[key])
+            for i, party in enumerate(self.party_names):
+                if not good[i]:
+                    raise ScenarioError(
+                        f"{key} is {settings[key][i]:g} at these parameters; it {what}",
+                        key=f"parties.{party}.{key}", file=self.scenario_path,
+                        fix=f"change parties.{party}.{key} or the parameters it uses")
+
+
+def compile_scenario(scenario: Scenario) -> Model:
+    """Parse and compile every formula of a scenario.
+
+    Raises
+    ------
+    ScenarioError
+        For a formula outside the language, an unknown name, a cycle among the
+        definitions, a setting that depends on the issues, or a utility that is
+        not finite somewhere in the box of issues.
+    """
+    path = scenario.path
+    issues = tuple(sp.Symbol(i.name, real=True) for i in scenario.issues)
+    params = tuple(sp.Symbol(p, real=True) for p in scenario.parameters)
+    base: dict[str, sp.Basic] = {s.name: s for s in (*issues, *params)}
+    names = {**base, **_definitions(scenario.definitions, base, path)}
+    components = {}
+    settings: dict[str, dict[str, sp.Expr | None]] = {}
+    for party in scenario.parties:
+        key = f"parties.{party.name}"
+        components[party.name] = {
+            comp: _parse(text, names, f"{key}.utility" + ("" if comp == "utility" and len(
+                party.utility) == 1 else f".{comp}"), path)
+            for comp, text in party.utility.items()}
+        settings[party.name] = {}
+        for what in _SETTINGS:
+            text = getattr(party, what)
+            if text is None:
+                settings[party.name][what] = None
+                continue
+            expr = _parse(text, names, f"{key}.{what}", path)
+            used = sorted(s.name for s in expr.free_symbols & set(issues))
+            if used:
+                raise ScenarioError(
+                    f"{what} depends on the issue(s) {', '.join(used)}", key=f"{key}.{what}",
+                    file=path, fix=f"{what} is a number or a formula of the parameters only")
+            settings[party.name][what] = expr
+    utilities = {p: sp.Add(*c.values()) for p, c in components.items()}
+    lower = np.array([i.min for i in scenario.issues])
+    upper = np.array([i.max for i in scenario.issues])
+    solve = scenario.settings
+    model = Model(
+        scenario_path=path, party_names=scenario.party_names, issue_names=scenario.issue_names,
+        parameter_names=tuple(scenario.parameters), issues=issues, parameters=params,
+        components=components, utilities=utilities, settings=settings, lower=lower,
+        upper=upper,
+        first_proposer=scenario.party_names.index(solve.first_proposer) if solve else 0,
+        breakdown=solve.breakdown if solve else 0.0, rounds=solve.rounds if solve else 0,
+    )
+    values = scenario.parameter_values()
+    model.problem(values)  # checks the settings at the file's values
+    _check_finite(model, values)
+    return model
+
+
+def _parse(text: Formula, names: Mapping[str, sp.Basic], key: str, path: str) -> sp.Expr:
+    try:
+        return parse_formula(text, names, key=key)
+    except ScenarioError as exc:
+        raise exc.located(file=path) from None
+
+
+def _definitions(definitions: Mapping[str, Formula], base: dict[str, sp.Basic],
+                 path: str) -> dict[str, sp.Expr]:
+    """Parse the definitions and substitute them into each other in dependency order."""
+    placeholders = {name: sp.Symbol(f"_def_{name}", real=True) for name in definitions}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(definitions)
+    parsed = {}
+    for name, text in definitions.items():
+        expr = _parse(text, {**base, **placeholders}, f"definitions.{name}", path)
+        parsed[name] = expr
+        for other, symbol in placeholders.items():
+            if symbol in expr.free_symbols:
+                graph.add_edge(other, name)
+    try:
+        order = list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        cycle = " -> ".join(u for u, _ in nx.find_cycle(graph))
+        raise ScenarioError(f"the definitions refer to each other in a cycle ({cycle})",
+                            key="definitions", file=path,
+                            fix="break the cycle: a definition may only use earlier results"
+                            ) from None
+    resolved: dict[str, sp.Expr] = {}
+    for name in order:
+        resolved[name] = parsed[name].xreplace(
+            {placeholders[k]: v for k, v in resolved.items()})
+    return resolved
+
+
+def _check_finite(model: Model, values: Mapping[str, float]) -> None:
+    """Evaluate every component on corners, centre and random points of the box."""
+    points = _probe_points(model.lower, model.upper)
+    theta = model.parameter_vector(values)
+    names = [(p, c) for p in model.party_names for c in model.components[p]]
+    with np.errstate(all="ignore"):
+        raw = model.component_function(*points, *theta)
+    for (party, comp), column in zip(names, raw, strict=True):
+        column = np.broadcast_to(np.asarray(column, dtype=float), points.shape[1:])
+        bad = ~np.isfinite(column)
+        if bad.any():
+            where = points[:, int(np.argmax(bad))]
+            at = ", ".join(f"{n}={v:.4g}" for n, v in zip(model.issue_names, where, strict=True))
+            key = f"parties.{party}.utility" + ("" if comp == "utility" else f".{comp}")
+            raise ScenarioError(
+                f"the utility is {column[bad][0]} at {at}", key=key, file=model.scenario_path,
+                fix="keep the formula finite on the whole box of issues (guard log and "
+                    "division, e.g. log(x + 0.01)), or narrow the issues' min/max")
+
+
+def _probe_points(lower: np.ndarray, upper: np.ndarray, n_random: int = 64) -> np.ndarray:
+    """Corners (up to 2**10), the centre and seeded random points of a box, shape (n, k)."""
+    n = lower.size
+    rng = np.random.default_rng(20250927)
+    corners = (np.arange(2 ** min(n, 10))[:, None] >> np.arange(n)[None, :]) & 1
+    pts = [lower + corners * (upper - lower), ((lower + upper) / 2)[None, :],
+           lower + rng.random((n_random, n)) * (upper - lower)]
+    return np.vstack(pts).T

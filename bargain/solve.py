@@ -1,0 +1,135 @@
+"""Solve a scenario by every axiomatic solution concept at once.
+
+:func:`solve` builds the numeric problem from a scenario, computes its frontier
+once and hands it to each solver, and returns a :class:`Report` that records the
+package version, the scenario's hash and the parameters used, and renders as a
+table or as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._version import __version__
+from .egalitarian import egalitarian_solution
+from .frontier import Frontier, zone_of_agreement
+from .kalai_smorodinsky import kalai_smorodinsky_solution
+from .nash import nash_solution
+from .problem import BargainingProblem
+from .result import Solution, _jsonable
+from .scenario import Scenario
+from .utilitarian import utilitarian_solution
+
+__all__ = ["Report", "solve", "SOLVERS"]
+
+Solver = Callable[[BargainingProblem, Frontier], Solution]
+
+#: The solution concepts :func:`solve` runs, by the name used in the JSON output.
+SOLVERS: dict[str, Solver] = {
+    "nash": lambda p, f: nash_solution(p, frontier=f),
+    "asymmetric_nash": lambda p, f: nash_solution(p, powers=tuple(p.powers), frontier=f),
+    "kalai_smorodinsky": lambda p, f: kalai_smorodinsky_solution(p, frontier=f),
+    "egalitarian": lambda p, f: egalitarian_solution(p, frontier=f),
+    "utilitarian": lambda p, f: utilitarian_solution(p, frontier=f),
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every solution of one scenario, with what is needed to reproduce it.
+
+    Attributes
+    ----------
+    scenario : dict
+        ``{"title", "path", "sha256"}`` of the scenario file.
+    version : str
+        The package version that computed it.
+    parameters : dict
+        Every parameter value used; ``overrides`` names those changed from the file.
+    solutions : dict of str to Solution
+    frontier : dict
+        Convexity of the bargaining set and the ideal point.
+    zone_of_agreement : dict or None
+        The range of each issue over deals both parties weakly prefer to no deal.
+    """
+
+    scenario: dict[str, str]
+    version: str
+    parameters: dict[str, float]
+    overrides: dict[str, float]
+    issues: dict[str, dict[str, Any]]
+    parties: dict[str, str]
+    solutions: dict[str, Solution]
+    frontier: dict[str, Any] = field(default_factory=dict)
+    zone_of_agreement: dict[str, tuple[float, float]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the ``bargain solve --json`` contract)."""
+        out = {k: getattr(self, k) for k in ("scenario", "version", "parameters", "overrides",
+                                             "issues", "parties", "frontier",
+                                             "zone_of_agreement")}
+        out["solutions"] = {k: s.to_dict() for k, s in self.solutions.items()}
+        return _jsonable(out)
+
+    def to_json(self) -> str:
+        """The report as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False)
+
+    def table(self) -> str:
+        """A plain-text table of the solutions, for the terminal."""
+        from .table import render_report
+
+        return render_report(self)
+
+
+def solve(scenario: Scenario, *, methods: list[str] | None = None,
+          resolution: int = 81) -> Report:
+    """Solve a scenario by every axiomatic solution concept.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`bargain.load`, possibly with :meth:`Scenario.with_parameters`.
+    methods : list of str, optional
+        Names from :data:`SOLVERS`; default all.
+    resolution : int, optional
+        Grid points on the frontier used to bracket solutions and check convexity.
+
+    Returns
+    -------
+    Report
+
+    Examples
+    --------
+    >>> import bargain
+    >>> report = bargain.solve(bargain.load("scenarios/textbook/unit_pie.toml"))
+    >>> {name: s.status for name, s in report.solutions.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'nash': 'ok', 'asymmetric_nash': 'ok', 'kalai_smorodinsky': 'ok', 'egalitarian': 'ok',
+     'utilitarian': 'not_unique'}
+    """
+    problem = scenario.problem()
+    frontier = Frontier(problem, resolution=resolution)
+    names = list(SOLVERS) if methods is None else methods
+    unknown = [m for m in names if m not in SOLVERS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; choose from {list(SOLVERS)}")
+    solutions = {name: SOLVERS[name](problem, frontier) for name in names}
+    summary: dict[str, Any] = {"agreement_possible": frontier.agreement}
+    if frontier.agreement:
+        summary |= {"convex": frontier.convex,
+                    "concavity_violation": frontier.concavity_violation(),
+                    "ideal": problem.named(frontier.to_utilities([frontier.m1, frontier.m2]))}
+    return Report(
+        scenario={"title": scenario.title, "path": scenario.path, "sha256": scenario.sha256},
+        version=__version__, parameters=scenario.parameter_values(),
+        overrides=dict(scenario.overrides),
+        issues={i.name: {"label": i.label, "unit": i.unit, "min": i.min, "max": i.max}
+                for i in scenario.issues},
+        parties={p.name: p.label for p in scenario.parties},
+        solutions=solutions, frontier=summary,
+        zone_of_agreement=zone_of_agreement(problem, frontier),
+    )
+
