@@ -111,7 +111,9 @@ class Frontier:
         return (self.problem.utility(x) - self.d) / self.scale
 
     def _gains_jac(self, x: np.ndarray) -> np.ndarray:
-        return self.problem.jacobian(x) / self.scale[:, None]
+        with np.errstate(all="ignore"):  # e.g. sqrt at 0: an infinite slope, capped
+            jac = self.problem.jacobian(x) / self.scale[:, None]
+        return np.nan_to_num(jac, nan=0.0, posinf=1e12, neginf=-1e12)
 
     def to_utilities(self, gains: np.ndarray) -> np.ndarray:
         """Map scaled gains back to utilities."""
@@ -146,23 +148,55 @@ class Frontier:
                 "fun": lambda x: self.gains(x)[other] - level,
                 "jac": lambda x: self._gains_jac(x)[other]}
         best_val, best_x = -np.inf, starts[0]
+        failed = []
         for x0 in starts:
-            self.evaluations += 1
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                res = optimize.minimize(
-                    lambda x: -self.gains(x)[who], x0, jac=lambda x: -self._gains_jac(x)[who],
-                    method="SLSQP", bounds=bounds, constraints=[cons],
-                    options={"ftol": 1e-14, "maxiter": 300})
-            x = np.clip(res.x, self.problem.lower, self.problem.upper)
+            x = self._slsqp(who, x0, bounds, cons)
             g = self.gains(x)
             if not np.all(np.isfinite(g)) or g[other] < level - _FEAS_TOL:
+                failed.append(x)
                 continue
             if g[who] > best_val + 1e-13:
                 best_val, best_x = float(g[who]), x
+        if not np.isfinite(best_val) and failed and hasattr(self, "x_m2"):
+            # SLSQP can jump onto a bound where a gradient is infinite (sqrt, log) and stall
+            # there infeasible: walk back towards a feasible deal and polish from there
+            x = self._back_to_feasible(failed[0], self.x_m2, other, level)
+            if x is not None:
+                polished = self._slsqp(who, x, bounds, cons)
+                gp = self.gains(polished)
+                if np.all(np.isfinite(gp)) and gp[other] >= level - _FEAS_TOL and \
+                        gp[who] >= self.gains(x)[who]:
+                    x = polished
+                best_val, best_x = float(self.gains(x)[who]), x
         if not np.isfinite(best_val):
             return -np.inf, starts[0]
         return best_val, best_x
+
+    def _slsqp(self, who: int, x0: np.ndarray, bounds: list[tuple[float, float]],
+               cons: dict[str, Any]) -> np.ndarray:
+        self.evaluations += 1
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            res = optimize.minimize(
+                lambda x: -self.gains(x)[who], x0, jac=lambda x: -self._gains_jac(x)[who],
+                method="SLSQP", bounds=bounds, constraints=[cons],
+                options={"ftol": 1e-14, "maxiter": 300})
+        return np.clip(res.x, self.problem.lower, self.problem.upper)
+
+    def _back_to_feasible(self, bad: np.ndarray, good: np.ndarray, other: int,
+                          level: float) -> np.ndarray | None:
+        """The point nearest ``bad`` on the segment to ``good`` that meets the constraint."""
+        def slack(t: float) -> float:
+            return float(self.gains(bad + t * (good - bad))[other] - level)
+
+        if not slack(1.0) >= 0:
+            return None
+        t = optimize.brentq(slack, 0.0, 1.0, xtol=1e-15) if slack(0.0) < 0 else 0.0
+        for _ in range(60):  # make sure we land on the feasible side
+            if slack(t) >= -_FEAS_TOL:
+                break
+            t = min(1.0, t + max(t, 1e-15))
+        return bad + t * (good - bad)
 
     def value(self, v: float) -> float:
         """:math:`P(v)`: party 1's best scaled gain when party 2 gets at least ``v``."""
@@ -195,7 +229,7 @@ class Frontier:
         lo, hi = self.problem.lower, self.problem.upper
         free = (x > lo + 1e-9 * self.span) & (x < hi - 1e-9 * self.span)
         a, b = jac[0, free], jac[1, free]
-        if b @ b > 1e-14:
+        if 1e-14 < b @ b < 1e20:
             return float((a @ b) / (b @ b))
         h = 1e-6 * max(self.m2, 1e-6)  # no free issue: a one-sided difference
         v2 = v - h if v + h > self.m2 else v + h
