@@ -25,9 +25,11 @@ def _parse_assignment(text: str) -> tuple[str, float]:
     try:
         return name.strip(), float(value)
     except ValueError:
-        raise ScenarioError(f"--set {text!r}: {value!r} is not a number",
-                            key=f"parameters.{name.strip()}",
-                            fix="give a plain number, e.g. --set dA=0.95") from None
+        raise ScenarioError(
+            f"--set {text!r}: {value!r} is not a number",
+            key=f"parameters.{name.strip()}",
+            fix="give a plain number, e.g. --set dA=0.95",
+        ) from None
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -38,8 +40,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if methods:
         unknown = [m for m in methods if m not in SOLVERS]
         if unknown:
-            raise ScenarioError(f"unknown method(s) {', '.join(unknown)}",
-                                fix="choose from " + ", ".join(SOLVERS))
+            raise ScenarioError(
+                f"unknown method(s) {', '.join(unknown)}", fix="choose from " + ", ".join(SOLVERS)
+            )
     report = solve(scenario, methods=methods)
     print(report.to_json() if args.json else report.table())
     return 0
@@ -48,14 +51,19 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bargain`` command."""
     parser = argparse.ArgumentParser(
-        prog="bargain", description="Game-theoretic bargaining models from scenario files.")
+        prog="bargain", description="Game-theoretic bargaining models from scenario files."
+    )
     parser.add_argument("--version", action="version", version=f"bargain {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_solve = sub.add_parser("solve", help="solve a scenario by every solution concept")
     p_solve.add_argument("file", help="a scenario TOML file")
     p_solve.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p_solve.add_argument("--set", action="append", metavar="NAME=VALUE",
-                         help="change a parameter's value (repeatable)")
+    p_solve.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="change a parameter's value (repeatable)",
+    )
     p_solve.add_argument("--methods", help="comma-separated solution concepts (default all)")
     p_solve.set_defaults(func=_cmd_solve)
     return parser

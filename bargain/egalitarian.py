@@ -27,8 +27,9 @@ from .result import Solution, precheck, solution_at
 __all__ = ["egalitarian_solution"]
 
 
-def egalitarian_solution(problem: BargainingProblem, *,
-                         frontier: Frontier | None = None) -> Solution:
+def egalitarian_solution(
+    problem: BargainingProblem, *, frontier: Frontier | None = None
+) -> Solution:
     """Solve a bargaining problem by the egalitarian solution (equal gains).
 
     Examples

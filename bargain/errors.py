@@ -40,9 +40,7 @@ class ScenarioError(BargainError, ValueError):
     pie.toml: parties.A.discount: unknown name 'dA2'. Fix: did you mean 'dA'?
     """
 
-    def __init__(
-        self, problem: str, *, key: str = "", fix: str = "", file: str = ""
-    ) -> None:
+    def __init__(self, problem: str, *, key: str = "", fix: str = "", file: str = "") -> None:
         self.problem = problem.rstrip(".")
         self.key = key
         self.fix = fix
@@ -70,7 +68,7 @@ class ScenarioError(BargainError, ValueError):
         return (_rebuild, (type(self), self.problem, self.key, self.fix, self.file))
 
 
-def _rebuild(cls, problem, key, fix, file):  # type: ignore[no-untyped-def]
+def _rebuild(cls, problem, key, fix, file):
     return cls(problem, key=key, fix=fix, file=file)
 
 
@@ -91,7 +89,8 @@ def suggest(name: str, known: Iterable[str]) -> str:
     known = sorted(set(known))
     if not known:
         return "there are no names to choose from"
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    lowered = {k.lower(): k for k in known}
+    close = [lowered[c] for c in difflib.get_close_matches(name.lower(), lowered, n=3, cutoff=0.5)]
     if close:
         return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
     listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")

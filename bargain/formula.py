@@ -54,13 +54,21 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int | None, str]] = {
     "max": (sp.Max, 2, None, "largest argument"),
     "logistic": (_logistic, 1, 1, "1 / (1 + exp(-z))"),
     "clip": (_clip, 3, 3, "clip(z, lo, hi) = min(max(z, lo), hi)"),
-    "where": (lambda c, a, b: sp.Piecewise((a, c), (b, True)), 3, 3,
-              "where(condition, a, b): a if the condition holds, else b"),
+    "where": (
+        lambda c, a, b: sp.Piecewise((a, c), (b, True)),
+        3,
+        3,
+        "where(condition, a, b): a if the condition holds, else b",
+    ),
 }
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_COMPARE = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan,
-            ast.Gt: sp.StrictGreaterThan, ast.GtE: sp.GreaterThan}
+_COMPARE = {
+    ast.Lt: sp.StrictLessThan,
+    ast.LtE: sp.LessThan,
+    ast.Gt: sp.StrictGreaterThan,
+    ast.GtE: sp.GreaterThan,
+}
 _HINTS = {
     ast.BitXor: "use ** for powers, not ^",
     ast.Attribute: "attribute access (a.b) is not allowed; use plain names",
@@ -73,9 +81,7 @@ _HINTS = {
 }
 
 
-def parse_formula(
-    text: str, names: Mapping[str, sp.Basic], *, key: str = ""
-) -> sp.Expr:
+def parse_formula(text: str | float, names: Mapping[str, sp.Basic], *, key: str = "") -> sp.Expr:
     """Parse a formula under the whitelist into a sympy expression.
 
     Parameters
@@ -105,12 +111,13 @@ def parse_formula(
     >>> parse_formula("x ^ 2", {"x": x})
     Traceback (most recent call last):
     ...
-    bargain.errors.FormulaError: 'x ^ 2': the operator ^ is not allowed. Fix: use ** for powers, not ^
+    bargain.errors.FormulaError: 'x ^ 2': the operator ^ is not allowed. Fix: use ** ...
     """
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise FormulaError(
             f"expected a formula (a string or a number), got {type(text).__name__}",
-            key=key, fix='write the formula in quotes, e.g. "0.5 * x"',
+            key=key,
+            fix='write the formula in quotes, e.g. "0.5 * x"',
         )
     if not isinstance(text, str):
         text = repr(float(text))
@@ -120,14 +127,16 @@ def parse_formula(
     if len(source) > MAX_LENGTH:
         raise FormulaError(
             f"the formula is {len(source)} characters long (at most {MAX_LENGTH})",
-            key=key, fix="split it into [definitions] or named utility components",
+            key=key,
+            fix="split it into [definitions] or named utility components",
         )
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         detail = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
         raise FormulaError(
-            f"{source!r} is not a formula ({detail})", key=key,
+            f"{_short(source)} is not a formula ({detail})",
+            key=key,
             fix="check parentheses and operators; allowed: numbers, names, + - * / **, "
             + ", ".join(f"{n}()" for n in FUNCTIONS),
         ) from None
@@ -136,8 +145,13 @@ def parse_formula(
         return translator.expr(tree.body, depth=0)
     except RecursionError:
         raise FormulaError(
-            f"{source!r} is nested too deeply", key=key, fix="simplify the formula"
+            f"{_short(source)} is nested too deeply", key=key, fix="simplify the formula"
         ) from None
+
+
+def _short(source: str, limit: int = 60) -> str:
+    """The formula quoted for a message, cut to ``limit`` characters."""
+    return repr(source if len(source) <= limit else source[: limit - 3] + "...")
 
 
 class _Translator:
@@ -149,14 +163,14 @@ class _Translator:
         self.key = key
 
     def fail(self, problem: str, fix: str = "") -> FormulaError:
-        return FormulaError(f"{self.source!r}: {problem}", key=self.key, fix=fix)
+        return FormulaError(f"{_short(self.source)}: {problem}", key=self.key, fix=fix)
 
     def expr(self, node: ast.AST, depth: int, in_condition: bool = False) -> sp.Basic:
         if depth > MAX_DEPTH:
             raise self.fail("the formula is nested too deeply", "simplify the formula")
         depth += 1
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            return self.number(node.value)
+            return self.number(node.value)  # type: ignore[arg-type]
         if isinstance(node, ast.Name):
             return self.name(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
@@ -170,19 +184,29 @@ class _Translator:
             return self.compare(node, depth)
         if isinstance(node, ast.BinOp):
             op = type(node.op)
-            symbol = {ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&",
-                      ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>",
-                      ast.MatMult: "@"}.get(op, op.__name__)
-            raise self.fail(f"the operator {symbol} is not allowed",
-                            _HINTS.get(op, "use + - * / ** only"))
+            symbol = {
+                ast.BitXor: "^",
+                ast.Mod: "%",
+                ast.FloorDiv: "//",
+                ast.BitAnd: "&",
+                ast.BitOr: "|",
+                ast.LShift: "<<",
+                ast.RShift: ">>",
+                ast.MatMult: "@",
+            }.get(op, op.__name__)
+            raise self.fail(
+                f"the operator {symbol} is not allowed", _HINTS.get(op, "use + - * / ** only")
+            )
         hint = _HINTS.get(type(node), "use numbers, names, + - * / ** and the listed functions")
         raise self.fail(f"{type(node).__name__.lower()} expressions are not allowed", hint)
 
     def number(self, value: int | float) -> sp.Expr:
         if isinstance(value, int):
             if abs(value) > 10**15:
-                raise self.fail(f"the number {value} is too large",
-                                "write large numbers in scientific notation, e.g. 1.5e16")
+                raise self.fail(
+                    f"the number {value} is too large",
+                    "write large numbers in scientific notation, e.g. 1.5e16",
+                )
             return sp.Integer(value)
         if value != value or value in (float("inf"), float("-inf")):
             raise self.fail("the number is not finite", "write a finite number")
@@ -203,8 +227,12 @@ class _Translator:
             return self.power(left, right)
         if op is ast.Div and right.is_number and right == 0:
             raise self.fail("division by zero", "divide by a non-zero number")
-        result = {ast.Add: lambda: left + right, ast.Sub: lambda: left - right,
-                  ast.Mult: lambda: left * right, ast.Div: lambda: left / right}[op]()
+        result = {
+            ast.Add: lambda: left + right,
+            ast.Sub: lambda: left - right,
+            ast.Mult: lambda: left * right,
+            ast.Div: lambda: left / right,
+        }[op]()
         return result
 
     def power(self, base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
@@ -218,19 +246,23 @@ class _Translator:
             if base.is_number:
                 if base == 0:
                     if value.real < 0:
-                        raise self.fail("0 raised to a negative power",
-                                        "change the base or the exponent")
+                        raise self.fail(
+                            "0 raised to a negative power", "change the base or the exponent"
+                        )
                 else:  # keep constants within floating-point range
                     size = abs(value.real) * abs(float(sp.log(sp.Abs(base), 10).evalf()))
                     if size > 300:
-                        raise self.fail("the number is too large",
-                                        "keep constant powers below 1e300")
+                        raise self.fail(
+                            "the number is too large", "keep constant powers below 1e300"
+                        )
         return sp.Pow(base, exponent)
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
-            raise self.fail("only the listed functions may be called",
-                            "use " + ", ".join(f"{n}()" for n in FUNCTIONS))
+            raise self.fail(
+                "only the listed functions may be called",
+                "use " + ", ".join(f"{n}()" for n in FUNCTIONS),
+            )
         fname = node.func.id
         if fname not in FUNCTIONS:
             raise self.fail(f"unknown function '{fname}'", suggest(fname, FUNCTIONS))
@@ -245,9 +277,11 @@ class _Translator:
             raise self.fail("starred arguments are not allowed", "list the arguments")
         if fname == "where":
             cond = self.expr(node.args[0], depth, in_condition=True)
-            if not isinstance(cond, sp.core.relational.Relational | sp.logic.boolalg.Boolean):
-                raise self.fail("the first argument of where() must be a comparison",
-                                "e.g. where(e > 0.5, 1, 0)")
+            if not isinstance(cond, sp.core.relational.Relational | sp.logic.boolalg.BooleanAtom):
+                raise self.fail(
+                    "the first argument of where() must be a comparison",
+                    "e.g. where(e > 0.5, 1, 0)",
+                )
             args = [cond] + [self.expr(arg, depth) for arg in node.args[1:]]
         else:
             args = [self.expr(arg, depth) for arg in node.args]
@@ -255,8 +289,9 @@ class _Translator:
 
     def compare(self, node: ast.Compare, depth: int) -> sp.Basic:
         if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
-            raise self.fail("a condition compares two terms with one of < <= > >=",
-                            "e.g. where(e > 0.5, a, b)")
+            raise self.fail(
+                "a condition compares two terms with one of < <= > >=", "e.g. where(e > 0.5, a, b)"
+            )
         left = self.expr(node.left, depth)
         right = self.expr(node.comparators[0], depth)
         return _COMPARE[type(node.ops[0])](left, right)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize
 
 from .problem import BargainingProblem
@@ -85,8 +86,9 @@ class Frontier:
         Ideal scaled gains of party 1 and party 2.
     """
 
-    def __init__(self, problem: BargainingProblem, *, resolution: int = 81, starts: int = 8,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, problem: BargainingProblem, *, resolution: int = 81, starts: int = 8, seed: int = 0
+    ) -> None:
         self.problem = problem
         self.resolution = int(resolution)
         self.d = np.asarray(problem.disagreement, dtype=float)
@@ -100,8 +102,12 @@ class Frontier:
         self.m2, self.x_m2 = self._maximize(1, 0.0, self.starts)
         p0, _ = self._maximize(0, 0.0, self.starts)
         self.m1 = p0
-        self.agreement = bool(np.isfinite(self.m1) and np.isfinite(self.m2)
-                              and self.m1 > _FEAS_TOL and self.m2 > _FEAS_TOL)
+        self.agreement = bool(
+            np.isfinite(self.m1)
+            and np.isfinite(self.m2)
+            and self.m1 > _FEAS_TOL
+            and self.m2 > _FEAS_TOL
+        )
         if self.agreement:  # some deal must be strictly better for both
             self.agreement = self._balanced_gain() > _FEAS_TOL
 
@@ -115,7 +121,7 @@ class Frontier:
             jac = self.problem.jacobian(x) / self.scale[:, None]
         return np.nan_to_num(jac, nan=0.0, posinf=1e12, neginf=-1e12)
 
-    def to_utilities(self, gains: np.ndarray) -> np.ndarray:
+    def to_utilities(self, gains: ArrayLike) -> np.ndarray:
         """Map scaled gains back to utilities."""
         return self.d + np.asarray(gains) * self.scale
 
@@ -139,14 +145,17 @@ class Frontier:
         return np.where(np.isfinite(spread) & (spread > 1e-12), spread, 1.0)
 
     # --- the inner problem --------------------------------------------------------
-    def _maximize(self, who: int, level: float,
-                  starts: list[np.ndarray]) -> tuple[float, np.ndarray]:
+    def _maximize(
+        self, who: int, level: float, starts: list[np.ndarray]
+    ) -> tuple[float, np.ndarray]:
         """Max of scaled gain ``who`` s.t. the other's scaled gain >= level."""
         other = 1 - who
         bounds = list(zip(self.problem.lower, self.problem.upper, strict=True))
-        cons = {"type": "ineq",
-                "fun": lambda x: self.gains(x)[other] - level,
-                "jac": lambda x: self._gains_jac(x)[other]}
+        cons = {
+            "type": "ineq",
+            "fun": lambda x: self.gains(x)[other] - level,
+            "jac": lambda x: self._gains_jac(x)[other],
+        }
         best_val, best_x = -np.inf, starts[0]
         failed = []
         for x0 in starts:
@@ -154,38 +163,50 @@ class Frontier:
             g = self.gains(x)
             if not np.all(np.isfinite(g)) or g[other] < level - _FEAS_TOL:
                 failed.append(x)
-                continue
-            if g[who] > best_val + 1e-13:
+            elif g[who] > best_val + 1e-13:
                 best_val, best_x = float(g[who]), x
-        if not np.isfinite(best_val) and failed and hasattr(self, "x_m2"):
+        if who == 0 and hasattr(self, "x_m2"):
             # SLSQP can jump onto a bound where a gradient is infinite (sqrt, log) and stall
             # there infeasible: walk back towards a feasible deal and polish from there
-            x = self._back_to_feasible(failed[0], self.x_m2, other, level)
-            if x is not None:
-                polished = self._slsqp(who, x, bounds, cons)
-                gp = self.gains(polished)
-                if np.all(np.isfinite(gp)) and gp[other] >= level - _FEAS_TOL and \
-                        gp[who] >= self.gains(x)[who]:
-                    x = polished
-                best_val, best_x = float(self.gains(x)[who]), x
+            for bad in failed[:2]:
+                repaired = self._back_to_feasible(bad, self.x_m2, other, level)
+                if repaired is None:
+                    continue
+                polished = self._slsqp(who, repaired, bounds, cons)
+                for cand in (repaired, polished):
+                    g = self.gains(cand)
+                    if (
+                        np.all(np.isfinite(g))
+                        and g[other] >= level - _FEAS_TOL
+                        and g[who] > best_val + 1e-13
+                    ):
+                        best_val, best_x = float(g[who]), cand
         if not np.isfinite(best_val):
             return -np.inf, starts[0]
         return best_val, best_x
 
-    def _slsqp(self, who: int, x0: np.ndarray, bounds: list[tuple[float, float]],
-               cons: dict[str, Any]) -> np.ndarray:
+    def _slsqp(
+        self, who: int, x0: np.ndarray, bounds: list[tuple[float, float]], cons: dict[str, Any]
+    ) -> np.ndarray:
         self.evaluations += 1
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             res = optimize.minimize(
-                lambda x: -self.gains(x)[who], x0, jac=lambda x: -self._gains_jac(x)[who],
-                method="SLSQP", bounds=bounds, constraints=[cons],
-                options={"ftol": 1e-14, "maxiter": 300})
+                lambda x: -self.gains(x)[who],
+                x0,
+                jac=lambda x: -self._gains_jac(x)[who],
+                method="SLSQP",
+                bounds=bounds,
+                constraints=[cons],
+                options={"ftol": 1e-14, "maxiter": 300},
+            )
         return np.clip(res.x, self.problem.lower, self.problem.upper)
 
-    def _back_to_feasible(self, bad: np.ndarray, good: np.ndarray, other: int,
-                          level: float) -> np.ndarray | None:
+    def _back_to_feasible(
+        self, bad: np.ndarray, good: np.ndarray, other: int, level: float
+    ) -> np.ndarray | None:
         """The point nearest ``bad`` on the segment to ``good`` that meets the constraint."""
+
         def slack(t: float) -> float:
             return float(self.gains(bad + t * (good - bad))[other] - level)
 
@@ -269,16 +290,23 @@ class Frontier:
         util = self.to_utilities(np.column_stack([p, v]))
         first = int(np.flatnonzero(p >= p[0] - 1e-12)[-1])  # end of the flat start
         keep = slice(first, None)  # points before it are weakly dominated
-        return FrontierSample(util[keep], deals[keep], self.convex, self.concavity_violation(),
-                              self.to_utilities(np.array([self.m1, self.m2])), self.d.copy())
+        return FrontierSample(
+            util[keep],
+            deals[keep],
+            self.convex,
+            self.concavity_violation(),
+            self.to_utilities(np.array([self.m1, self.m2])),
+            self.d.copy(),
+        )
 
     def find_root(self, func: Any, lo: float = 0.0, hi: float | None = None) -> float:
         """Root of a function of ``v`` that is positive at ``lo`` (``hi`` if none)."""
         hi = self.m2 if hi is None else hi
         if func(hi) >= 0:
             return hi
-        return float(optimize.brentq(func, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps,
-                                     maxiter=200))
+        return float(
+            optimize.brentq(func, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=200)
+        )
 
 
 def pareto_frontier(problem: BargainingProblem, *, resolution: int = 81) -> FrontierSample:
@@ -307,13 +335,15 @@ def pareto_frontier(problem: BargainingProblem, *, resolution: int = 81) -> Fron
     frontier = Frontier(problem, resolution=resolution)
     if not frontier.agreement:
         empty = np.empty((0, 2))
-        return FrontierSample(empty, np.empty((0, problem.n_issues)), True, 0.0,
-                              np.full(2, np.nan), frontier.d.copy())
+        return FrontierSample(
+            empty, np.empty((0, problem.n_issues)), True, 0.0, np.full(2, np.nan), frontier.d.copy()
+        )
     return frontier.sample()
 
 
-def zone_of_agreement(problem: BargainingProblem,
-                      frontier: Frontier | None = None) -> dict[str, tuple[float, float]] | None:
+def zone_of_agreement(
+    problem: BargainingProblem, frontier: Frontier | None = None
+) -> dict[str, tuple[float, float]] | None:
     """The range of each issue over the deals both parties weakly prefer to no deal.
 
     Returns ``None`` when no deal is better for both than disagreement.
@@ -329,8 +359,14 @@ def zone_of_agreement(problem: BargainingProblem,
     if not frontier.agreement:
         return None
     bounds = list(zip(problem.lower, problem.upper, strict=True))
-    cons = [{"type": "ineq", "fun": lambda x, i=i: frontier.gains(x)[i],
-             "jac": lambda x, i=i: frontier._gains_jac(x)[i]} for i in (0, 1)]
+    cons = [
+        {
+            "type": "ineq",
+            "fun": lambda x, i=i: frontier.gains(x)[i],
+            "jac": lambda x, i=i: frontier._gains_jac(x)[i],
+        }
+        for i in (0, 1)
+    ]
     seeds = [frontier.x_m2, frontier.solve(0.0)[1], *frontier.starts]
     zone = {}
     for k, name in enumerate(problem.issues):
@@ -341,9 +377,14 @@ def zone_of_agreement(problem: BargainingProblem,
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
                     res = optimize.minimize(
-                        lambda x, k=k, s=sign: s * x[k], x0,
-                        jac=lambda x, k=k, s=sign: s * np.eye(x.size)[k], method="SLSQP",
-                        bounds=bounds, constraints=cons, options={"ftol": 1e-14})
+                        lambda x, k=k, s=sign: s * x[k],
+                        x0,
+                        jac=lambda x, k=k, s=sign: s * np.eye(x.size)[k],
+                        method="SLSQP",
+                        bounds=bounds,
+                        constraints=cons,
+                        options={"ftol": 1e-14},
+                    )
                 x = np.clip(res.x, problem.lower, problem.upper)
                 if np.all(frontier.gains(x) >= -_FEAS_TOL) and sign * x[k] < best:
                     best = sign * x[k]

@@ -29,8 +29,9 @@ from .result import Solution, precheck, solution_at
 __all__ = ["kalai_smorodinsky_solution"]
 
 
-def kalai_smorodinsky_solution(problem: BargainingProblem, *,
-                               frontier: Frontier | None = None) -> Solution:
+def kalai_smorodinsky_solution(
+    problem: BargainingProblem, *, frontier: Frontier | None = None
+) -> Solution:
     """Solve a bargaining problem by the Kalai–Smorodinsky solution.
 
     Parameters
@@ -61,5 +62,6 @@ def kalai_smorodinsky_solution(problem: BargainingProblem, *,
         return frontier.value(v) / frontier.m1 - v / frontier.m2
 
     v = frontier.find_root(ratio_gap)
-    return solution_at("kalai_smorodinsky", problem, frontier, v, settings,
-                       {"ratio_residual": ratio_gap(v)})
+    return solution_at(
+        "kalai_smorodinsky", problem, frontier, v, settings, {"ratio_residual": ratio_gap(v)}
+    )

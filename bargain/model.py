@@ -50,8 +50,11 @@ class _Logical:
 
 #: numpy namespace for lambdify, with broadcasting fixes for Piecewise, Min, Max.
 NUMPY_MODULES: list[Any] = [
-    {"select": _select, "logical_and": _Logical(np.logical_and),
-     "logical_or": _Logical(np.logical_or)},
+    {
+        "select": _select,
+        "logical_and": _Logical(np.logical_and),
+        "logical_or": _Logical(np.logical_or),
+    },
     "numpy",
 ]
 
@@ -97,8 +100,9 @@ class Model:
     @functools.cached_property
     def utility_function(self) -> Callable[..., Any]:
         """``f(*issues, *parameters) -> [u_1, u_2]``, broadcasting over arrays."""
-        return sp.lambdify(self._args, [self.utilities[p] for p in self.party_names],
-                           NUMPY_MODULES, cse=True)
+        return sp.lambdify(
+            self._args, [self.utilities[p] for p in self.party_names], NUMPY_MODULES, cse=True
+        )
 
     @functools.cached_property
     def jacobian_function(self) -> Callable[..., Any]:
@@ -115,8 +119,11 @@ class Model:
     @functools.cached_property
     def settings_function(self) -> Callable[..., Any]:
         """``f(*parameters) -> [setting values]`` for both parties (nan where absent)."""
-        exprs = [self.settings[p][k] if self.settings[p][k] is not None else sp.nan
-                 for p in self.party_names for k in _SETTINGS]
+        exprs = [
+            self.settings[p][k] if self.settings[p][k] is not None else sp.nan
+            for p in self.party_names
+            for k in _SETTINGS
+        ]
         return sp.lambdify(list(self.parameters), exprs, NUMPY_MODULES)
 
     def parameter_vector(self, values: Mapping[str, float]) -> list[float]:
@@ -158,12 +165,20 @@ class Model:
         elif np.isnan(powers).any():  # one party gives its weight; the other gets the rest
             powers = np.where(np.isnan(powers), 1.0 - np.nansum(powers), powers)
         return BargainingProblem(
-            utility=utility, jacobian=jacobian, lower=self.lower, upper=self.upper,
-            disagreement=settings["disagreement"], parties=self.party_names,
-            issues=self.issue_names, powers=powers / powers.sum(),
-            discount=settings["discount"], outside_options=settings["outside_option"],
-            cost_per_round=settings["cost_per_round"], breakdown=self.breakdown,
-            rounds=self.rounds, first_proposer=self.first_proposer,
+            utility=utility,
+            jacobian=jacobian,
+            lower=self.lower,
+            upper=self.upper,
+            disagreement=settings["disagreement"],
+            parties=self.party_names,
+            issues=self.issue_names,
+            powers=powers / powers.sum(),
+            discount=settings["discount"],
+            outside_options=settings["outside_option"],
+            cost_per_round=settings["cost_per_round"],
+            breakdown=self.breakdown,
+            rounds=self.rounds,
+            first_proposer=self.first_proposer,
             parameters=dict(zip(self.parameter_names, theta, strict=True)),
             components=components,
         )
@@ -172,9 +187,12 @@ class Model:
         checks = {
             "disagreement": (lambda v: np.isfinite(v), "must be finite"),
             "discount": (lambda v: (v > 0) & (v <= 1), "must lie in (0, 1]"),
-            "power": (lambda v: np.isnan(v) | ((v > 0) & (np.isfinite(settings["power"]).all()
-                                                          | (v < 1))),
-                      "must be positive (and below 1 when only one party gives it)"),
+            "power": (
+                lambda v: (
+                    np.isnan(v) | ((v > 0) & (np.isfinite(settings["power"]).all() | (v < 1)))
+                ),
+                "must be positive (and below 1 when only one party gives it)",
+            ),
             "cost_per_round": (lambda v: np.isfinite(v) & (v >= 0), "must be finite and >= 0"),
             "outside_option": (lambda v: ~np.isinf(v), "must be finite"),
         }
@@ -184,8 +202,10 @@ class Model:
                 if not good[i]:
                     raise ScenarioError(
                         f"{key} is {settings[key][i]:g} at these parameters; it {what}",
-                        key=f"parties.{party}.{key}", file=self.scenario_path,
-                        fix=f"change parties.{party}.{key} or the parameters it uses")
+                        key=f"parties.{party}.{key}",
+                        file=self.scenario_path,
+                        fix=f"change parties.{party}.{key} or the parameters it uses",
+                    )
 
 
 def compile_scenario(scenario: Scenario) -> Model:
@@ -208,9 +228,15 @@ def compile_scenario(scenario: Scenario) -> Model:
     for party in scenario.parties:
         key = f"parties.{party.name}"
         components[party.name] = {
-            comp: _parse(text, names, f"{key}.utility" + ("" if comp == "utility" and len(
-                party.utility) == 1 else f".{comp}"), path)
-            for comp, text in party.utility.items()}
+            comp: _parse(
+                text,
+                names,
+                f"{key}.utility"
+                + ("" if comp == "utility" and len(party.utility) == 1 else f".{comp}"),
+                path,
+            )
+            for comp, text in party.utility.items()
+        }
         settings[party.name] = {}
         for what in _SETTINGS:
             text = getattr(party, what)
@@ -221,20 +247,31 @@ def compile_scenario(scenario: Scenario) -> Model:
             used = sorted(s.name for s in expr.free_symbols & set(issues))
             if used:
                 raise ScenarioError(
-                    f"{what} depends on the issue(s) {', '.join(used)}", key=f"{key}.{what}",
-                    file=path, fix=f"{what} is a number or a formula of the parameters only")
+                    f"{what} depends on the issue(s) {', '.join(used)}",
+                    key=f"{key}.{what}",
+                    file=path,
+                    fix=f"{what} is a number or a formula of the parameters only",
+                )
             settings[party.name][what] = expr
     utilities = {p: sp.Add(*c.values()) for p, c in components.items()}
     lower = np.array([i.min for i in scenario.issues])
     upper = np.array([i.max for i in scenario.issues])
     solve = scenario.settings
     model = Model(
-        scenario_path=path, party_names=scenario.party_names, issue_names=scenario.issue_names,
-        parameter_names=tuple(scenario.parameters), issues=issues, parameters=params,
-        components=components, utilities=utilities, settings=settings, lower=lower,
+        scenario_path=path,
+        party_names=scenario.party_names,
+        issue_names=scenario.issue_names,
+        parameter_names=tuple(scenario.parameters),
+        issues=issues,
+        parameters=params,
+        components=components,
+        utilities=utilities,
+        settings=settings,
+        lower=lower,
         upper=upper,
         first_proposer=scenario.party_names.index(solve.first_proposer) if solve else 0,
-        breakdown=solve.breakdown if solve else 0.0, rounds=solve.rounds if solve else 0,
+        breakdown=solve.breakdown if solve else 0.0,
+        rounds=solve.rounds if solve else 0,
     )
     values = scenario.parameter_values()
     model.problem(values)  # checks the settings at the file's values
@@ -249,8 +286,9 @@ def _parse(text: Formula, names: Mapping[str, sp.Basic], key: str, path: str) ->
         raise exc.located(file=path) from None
 
 
-def _definitions(definitions: Mapping[str, Formula], base: dict[str, sp.Basic],
-                 path: str) -> dict[str, sp.Expr]:
+def _definitions(
+    definitions: Mapping[str, Formula], base: dict[str, sp.Basic], path: str
+) -> dict[str, sp.Expr]:
     """Parse the definitions and substitute them into each other in dependency order."""
     placeholders = {name: sp.Symbol(f"_def_{name}", real=True) for name in definitions}
     graph = nx.DiGraph()
@@ -266,14 +304,15 @@ def _definitions(definitions: Mapping[str, Formula], base: dict[str, sp.Basic],
         order = list(nx.topological_sort(graph))
     except nx.NetworkXUnfeasible:
         cycle = " -> ".join(u for u, _ in nx.find_cycle(graph))
-        raise ScenarioError(f"the definitions refer to each other in a cycle ({cycle})",
-                            key="definitions", file=path,
-                            fix="break the cycle: a definition may only use earlier results"
-                            ) from None
+        raise ScenarioError(
+            f"the definitions refer to each other in a cycle ({cycle})",
+            key="definitions",
+            file=path,
+            fix="break the cycle: a definition may only use earlier results",
+        ) from None
     resolved: dict[str, sp.Expr] = {}
     for name in order:
-        resolved[name] = parsed[name].xreplace(
-            {placeholders[k]: v for k, v in resolved.items()})
+        resolved[name] = parsed[name].xreplace({placeholders[k]: v for k, v in resolved.items()})
     return resolved
 
 
@@ -292,9 +331,12 @@ def _check_finite(model: Model, values: Mapping[str, float]) -> None:
             at = ", ".join(f"{n}={v:.4g}" for n, v in zip(model.issue_names, where, strict=True))
             key = f"parties.{party}.utility" + ("" if comp == "utility" else f".{comp}")
             raise ScenarioError(
-                f"the utility is {column[bad][0]} at {at}", key=key, file=model.scenario_path,
+                f"the utility is {column[bad][0]} at {at}",
+                key=key,
+                file=model.scenario_path,
                 fix="keep the formula finite on the whole box of issues (guard log and "
-                    "division, e.g. log(x + 0.01)), or narrow the issues' min/max")
+                "division, e.g. log(x + 0.01)), or narrow the issues' min/max",
+            )
 
 
 def _probe_points(lower: np.ndarray, upper: np.ndarray, n_random: int = 64) -> np.ndarray:
@@ -302,6 +344,9 @@ def _probe_points(lower: np.ndarray, upper: np.ndarray, n_random: int = 64) -> n
     n = lower.size
     rng = np.random.default_rng(20250927)
     corners = (np.arange(2 ** min(n, 10))[:, None] >> np.arange(n)[None, :]) & 1
-    pts = [lower + corners * (upper - lower), ((lower + upper) / 2)[None, :],
-           lower + rng.random((n_random, n)) * (upper - lower)]
+    pts = [
+        lower + corners * (upper - lower),
+        ((lower + upper) / 2)[None, :],
+        lower + rng.random((n_random, n)) * (upper - lower),
+    ]
     return np.vstack(pts).T

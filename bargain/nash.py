@@ -40,8 +40,12 @@ from .result import Solution, precheck, solution_at
 __all__ = ["nash_solution"]
 
 
-def nash_solution(problem: BargainingProblem, *, powers: Sequence[float] | None = None,
-                  frontier: Frontier | None = None) -> Solution:
+def nash_solution(
+    problem: BargainingProblem,
+    *,
+    powers: Sequence[float] | None = None,
+    frontier: Frontier | None = None,
+) -> Solution:
     """Solve a bargaining problem by the (asymmetric) Nash bargaining solution.
 
     Parameters
@@ -85,6 +89,8 @@ def nash_solution(problem: BargainingProblem, *, powers: Sequence[float] | None 
 
     v = frontier.find_root(foc)
     gains = np.array([frontier.value(v), v])
-    product = float(np.prod((gains * frontier.scale) ** alpha))
-    return solution_at(method, problem, frontier, v, settings,
-                       {"nash_product": product, "foc_residual": foc(v)})
+    # the product of gains with exponents 2 alpha_i: the plain (u1-d1)(u2-d2) if symmetric
+    product = float(np.prod((gains * frontier.scale) ** (2 * alpha)))
+    return solution_at(
+        method, problem, frontier, v, settings, {"nash_product": product, "foc_residual": foc(v)}
+    )

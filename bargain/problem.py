@@ -108,8 +108,14 @@ class BargainingProblem:
                 settings[key] = np.asarray(settings[key], dtype=float)
         if "powers" in settings:
             settings["powers"] = settings["powers"] / settings["powers"].sum()
-        return cls(utility, jacobian, lower_arr, upper_arr,
-                   np.asarray(disagreement, dtype=float), **settings)
+        return cls(
+            utility,
+            jacobian,
+            lower_arr,
+            upper_arr,
+            np.asarray(disagreement, dtype=float),
+            **settings,
+        )
 
     @property
     def n_issues(self) -> int:

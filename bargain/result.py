@@ -87,43 +87,81 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def solution_at(method: str, problem: BargainingProblem, frontier: Frontier, v: float,
-                settings: dict[str, Any], diagnostics: dict[str, Any]) -> Solution:
+def solution_at(
+    method: str,
+    problem: BargainingProblem,
+    frontier: Frontier,
+    v: float,
+    settings: dict[str, Any],
+    diagnostics: dict[str, Any],
+) -> Solution:
     """Build an ``ok`` solution from a point ``v`` of the frontier."""
     _, x = frontier.solve(v)
     utilities = problem.utility(x)
     gains = utilities - problem.disagreement
-    diagnostics = {"frontier_evaluations": frontier.evaluations,
-                   "convex": frontier.convex, **diagnostics}
+    diagnostics = {
+        "frontier_evaluations": frontier.evaluations,
+        "convex": frontier.convex,
+        **diagnostics,
+    }
     return Solution(
-        method=method, status="ok", message=STATUSES["ok"], deal=problem.deal(x),
-        utilities=problem.named(utilities), gains=problem.named(gains),
+        method=method,
+        status="ok",
+        message=STATUSES["ok"],
+        deal=problem.deal(x),
+        utilities=problem.named(utilities),
+        gains=problem.named(gains),
         disagreement=problem.named(problem.disagreement),
         components=problem.components(x) if problem.components else None,
-        settings=settings, parameters=dict(problem.parameters), diagnostics=diagnostics)
+        settings=settings,
+        parameters=dict(problem.parameters),
+        diagnostics=diagnostics,
+    )
 
 
-def no_solution(method: str, problem: BargainingProblem, status: str, message: str = "",
-                settings: dict[str, Any] | None = None,
-                diagnostics: dict[str, Any] | None = None) -> Solution:
+def no_solution(
+    method: str,
+    problem: BargainingProblem,
+    status: str,
+    message: str = "",
+    settings: dict[str, Any] | None = None,
+    diagnostics: dict[str, Any] | None = None,
+) -> Solution:
     """Build a solution that reports why there is no single answer."""
     return Solution(
-        method=method, status=status, message=message or STATUSES[status], deal=None,
-        utilities=None, gains=None, disagreement=problem.named(problem.disagreement),
-        settings=settings or {}, parameters=dict(problem.parameters),
-        diagnostics=diagnostics or {})
+        method=method,
+        status=status,
+        message=message or STATUSES[status],
+        deal=None,
+        utilities=None,
+        gains=None,
+        disagreement=problem.named(problem.disagreement),
+        settings=settings or {},
+        parameters=dict(problem.parameters),
+        diagnostics=diagnostics or {},
+    )
 
 
-def precheck(method: str, problem: BargainingProblem, frontier: Frontier,
-             settings: dict[str, Any], need_convex: bool) -> Solution | None:
+def precheck(
+    method: str,
+    problem: BargainingProblem,
+    frontier: Frontier,
+    settings: dict[str, Any],
+    need_convex: bool,
+) -> Solution | None:
     """The common refusals: no agreement possible, or a non-convex set where it matters."""
     if not frontier.agreement:
         return no_solution(method, problem, "no_agreement", settings=settings)
     if need_convex and not frontier.convex:
         violation = frontier.concavity_violation()
         return no_solution(
-            method, problem, "nonconvex",
+            method,
+            problem,
+            "nonconvex",
             f"the frontier is not concave (second difference {violation:.2e} in scaled "
             "units); the solution concept assumes a convex bargaining set (allow lotteries "
-            "over deals to convexify it)", settings, {"concavity_violation": violation})
+            "over deals to convexify it)",
+            settings,
+            {"concavity_violation": violation},
+        )
     return None

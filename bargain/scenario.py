@@ -34,8 +34,19 @@ __all__ = ["Issue", "Parameter", "Party", "SolveSettings", "Scenario", "load", "
 
 SCHEMA_VERSION = 1
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = set(FUNCTIONS) | {"True", "False", "None", "and", "or", "not", "if", "else",
-                              "lambda", "in", "is"}
+_RESERVED = set(FUNCTIONS) | {
+    "True",
+    "False",
+    "None",
+    "and",
+    "or",
+    "not",
+    "if",
+    "else",
+    "lambda",
+    "in",
+    "is",
+}
 _DISTRIBUTIONS = {
     "uniform": ("low", "high"),
     "triangular": ("low", "mode", "high"),
@@ -154,8 +165,12 @@ class Scenario:
         params = dict(self.parameters)
         for name, value in values.items():
             if name not in params:
-                raise ScenarioError(f"unknown parameter '{name}'", key=f"parameters.{name}",
-                                    fix=suggest(name, params), file=self.path)
+                raise ScenarioError(
+                    f"unknown parameter '{name}'",
+                    key=f"parameters.{name}",
+                    fix=suggest(name, params),
+                    file=self.path,
+                )
             checked = _number(value, f"parameters.{name}.value", self.path)
             _check_bounds(params[name], checked, self.path)
             params[name] = replace(params[name], value=checked)
@@ -204,8 +219,9 @@ def load(path: str | Path) -> Scenario:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file ({exc.strerror or exc})", file=name,
-                            fix="check the path") from None
+        raise ScenarioError(
+            f"cannot read the file ({exc.strerror or exc})", file=name, fix="check the path"
+        ) from None
     return loads(data, path=name)
 
 
@@ -215,13 +231,13 @@ def loads(data: bytes | str, *, path: str = "<string>") -> Scenario:
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError("the file is not UTF-8 text", file=path,
-                            fix="save it as UTF-8") from None
+        raise ScenarioError(
+            "the file is not UTF-8 text", file=path, fix="save it as UTF-8"
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", file=path,
-                            fix=_toml_fix(str(exc))) from None
+        raise ScenarioError(f"not valid TOML: {exc}", file=path, fix=_toml_fix(str(exc))) from None
     scenario = _build(raw, path)
     scenario = replace(scenario, sha256=hashlib.sha256(raw_bytes).hexdigest())
     scenario.model  # noqa: B018 -- compile now: formula errors surface at load time
@@ -236,13 +252,29 @@ def _toml_fix(message: str) -> str:
 
 # --- building and validating ---------------------------------------------------------
 
-_TOP = {"schema_version", "title", "description", "citation", "issues", "parameters",
-        "definitions", "parties", "solve"}
+_TOP = {
+    "schema_version",
+    "title",
+    "description",
+    "citation",
+    "issues",
+    "parameters",
+    "definitions",
+    "parties",
+    "solve",
+}
 _EXTENSIONS = {"tree"}  # sections owned by other modules, passed through in `extra`
 _ISSUE_KEYS = {"min", "max", "label", "unit"}
 _PARAM_KEYS = {"value", "unit", "source", "range", "bounds", "distribution", "note"}
-_PARTY_KEYS = {"label", "utility", "disagreement", "discount", "outside_option", "power",
-               "cost_per_round"}
+_PARTY_KEYS = {
+    "label",
+    "utility",
+    "disagreement",
+    "discount",
+    "outside_option",
+    "power",
+    "cost_per_round",
+}
 _SOLVE_KEYS = {"first_proposer", "breakdown", "rounds"}
 
 
@@ -251,8 +283,11 @@ def _build(raw: Mapping[str, Any], path: str) -> Scenario:
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ScenarioError(
-            f"schema_version must be {SCHEMA_VERSION}, got {version!r}", key="schema_version",
-            fix=f"put `schema_version = {SCHEMA_VERSION}` at the top of the file", file=path)
+            f"schema_version must be {SCHEMA_VERSION}, got {version!r}",
+            key="schema_version",
+            fix=f"put `schema_version = {SCHEMA_VERSION}` at the top of the file",
+            file=path,
+        )
     title = _text(raw, "title", "", path, required=True)
     issues = _issues(_table(raw, "issues", "", path, required=True), path)
     params = _parameters(_table(raw, "parameters", "", path), path)
@@ -261,9 +296,15 @@ def _build(raw: Mapping[str, Any], path: str) -> Scenario:
     parties = _parties(_table(raw, "parties", "", path, required=True), path)
     settings = _solve(_table(raw, "solve", "", path), parties, path)
     return Scenario(
-        title=title, description=_text(raw, "description", "", path),
-        citation=_text(raw, "citation", "", path), issues=issues, parameters=params,
-        parties=parties, definitions=definitions, settings=settings, path=path,
+        title=title,
+        description=_text(raw, "description", "", path),
+        citation=_text(raw, "citation", "", path),
+        issues=issues,
+        parameters=params,
+        parties=parties,
+        definitions=definitions,
+        settings=settings,
+        path=path,
         extra={k: raw[k] for k in _EXTENSIONS if k in raw},
     )
 
@@ -272,42 +313,62 @@ def _unknown_keys(table: Mapping[str, Any], allowed: set[str], key: str, path: s
     for name in table:
         if name not in allowed:
             where = f"{key}.{name}" if key else name
-            raise ScenarioError(f"unknown key '{name}'", key=where,
-                                fix=suggest(name, allowed), file=path)
+            raise ScenarioError(
+                f"unknown key '{name}'", key=where, fix=suggest(name, allowed), file=path
+            )
 
 
-def _table(raw: Mapping[str, Any], name: str, key: str, path: str,
-           required: bool = False) -> Mapping[str, Any]:
+def _table(
+    raw: Mapping[str, Any], name: str, key: str, path: str, required: bool = False
+) -> Mapping[str, Any]:
     where = f"{key}.{name}" if key else name
     if name not in raw:
         if required:
-            raise ScenarioError(f"the table [{where}] is missing", key=where, file=path,
-                                fix=f"add a [{where}] table (see docs/reference/scenario-format.md)")
+            raise ScenarioError(
+                f"the table [{where}] is missing",
+                key=where,
+                file=path,
+                fix=f"add a [{where}] table (see docs/reference/scenario-format.md)",
+            )
         return {}
     value = raw[name]
     if not isinstance(value, dict):
-        raise ScenarioError(f"expected a table, got {_kind(value)}", key=where, file=path,
-                            fix=f"write it as a [{where}] table")
+        raise ScenarioError(
+            f"expected a table, got {_kind(value)}",
+            key=where,
+            file=path,
+            fix=f"write it as a [{where}] table",
+        )
     return value
 
 
 def _kind(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
-def _text(raw: Mapping[str, Any], name: str, key: str, path: str,
-          required: bool = False) -> str:
+def _text(raw: Mapping[str, Any], name: str, key: str, path: str, required: bool = False) -> str:
     where = f"{key}.{name}" if key else name
     if name not in raw:
         if required:
-            raise ScenarioError(f"the key '{name}' is missing", key=where, file=path,
-                                fix=f'add {name} = "..."')
+            raise ScenarioError(
+                f"the key '{name}' is missing", key=where, file=path, fix=f'add {name} = "..."'
+            )
         return ""
     value = raw[name]
     if not isinstance(value, str):
-        raise ScenarioError(f"expected a string, got {_kind(value)}", key=where, file=path,
-                            fix=f'write {name} = "..." in quotes')
+        raise ScenarioError(
+            f"expected a string, got {_kind(value)}",
+            key=where,
+            file=path,
+            fix=f'write {name} = "..." in quotes',
+        )
     if required and not value.strip():
         raise ScenarioError("must not be empty", key=where, file=path, fix=f"give a {name}")
     return value
@@ -315,38 +376,61 @@ def _text(raw: Mapping[str, Any], name: str, key: str, path: str,
 
 def _number(value: Any, key: str, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(f"expected a number, got {_kind(value)}", key=key, file=path,
-                            fix="write a plain number such as 0.5 (no quotes)")
+        raise ScenarioError(
+            f"expected a number, got {_kind(value)}",
+            key=key,
+            file=path,
+            fix="write a plain number such as 0.5 (no quotes)",
+        )
     result = float(value)
     if not math.isfinite(result):
-        raise ScenarioError("must be a finite number", key=key, file=path,
-                            fix="write a finite number (not inf or nan)")
+        raise ScenarioError(
+            "must be a finite number",
+            key=key,
+            file=path,
+            fix="write a finite number (not inf or nan)",
+        )
     return result
 
 
 def _identifier(name: str, key: str, path: str) -> None:
     if not _IDENT.match(name) or name in _RESERVED:
         raise ScenarioError(
-            f"'{name}' is not a usable name", key=key, file=path,
+            f"'{name}' is not a usable name",
+            key=key,
+            file=path,
             fix="use letters, digits and _, starting with a letter, and not a function name "
-                "such as exp or min")
+            "such as exp or min",
+        )
 
 
 def _interval(value: Any, key: str, path: str) -> tuple[float, float]:
     if not isinstance(value, list) or len(value) != 2:
-        raise ScenarioError(f"expected [low, high], got {_kind(value)}", key=key, file=path,
-                            fix="write two numbers, e.g. [0.8, 0.99]")
+        raise ScenarioError(
+            f"expected [low, high], got {_kind(value)}",
+            key=key,
+            file=path,
+            fix="write two numbers, e.g. [0.8, 0.99]",
+        )
     lo, hi = (_number(v, key, path) for v in value)
     if lo > hi:
-        raise ScenarioError(f"low {lo:g} is above high {hi:g}", key=key, file=path,
-                            fix=f"swap them: [{hi:g}, {lo:g}]")
+        raise ScenarioError(
+            f"low {lo:g} is above high {hi:g}",
+            key=key,
+            file=path,
+            fix=f"swap them: [{hi:g}, {lo:g}]",
+        )
     return lo, hi
 
 
 def _issues(table: Mapping[str, Any], path: str) -> tuple[Issue, ...]:
     if not table:
-        raise ScenarioError("no issues are declared", key="issues", file=path,
-                            fix="declare at least one [issues.NAME] table with min and max")
+        raise ScenarioError(
+            "no issues are declared",
+            key="issues",
+            file=path,
+            fix="declare at least one [issues.NAME] table with min and max",
+        )
     issues = []
     for name, spec in table.items():
         key = f"issues.{name}"
@@ -355,15 +439,21 @@ def _issues(table: Mapping[str, Any], path: str) -> tuple[Issue, ...]:
         _unknown_keys(spec, _ISSUE_KEYS, key, path)
         for bound in ("min", "max"):
             if bound not in spec:
-                raise ScenarioError(f"the key '{bound}' is missing", key=key, file=path,
-                                    fix=f"add {bound} = <number>")
+                raise ScenarioError(
+                    f"the key '{bound}' is missing",
+                    key=key,
+                    file=path,
+                    fix=f"add {bound} = <number>",
+                )
         lo = _number(spec["min"], f"{key}.min", path)
         hi = _number(spec["max"], f"{key}.max", path)
         if lo > hi:
-            raise ScenarioError(f"min {lo:g} is above max {hi:g}", key=key, file=path,
-                                fix="swap min and max")
-        issues.append(Issue(name, lo, hi, _text(spec, "label", key, path),
-                            _text(spec, "unit", key, path)))
+            raise ScenarioError(
+                f"min {lo:g} is above max {hi:g}", key=key, file=path, fix="swap min and max"
+            )
+        issues.append(
+            Issue(name, lo, hi, _text(spec, "label", key, path), _text(spec, "unit", key, path))
+        )
     return tuple(issues)
 
 
@@ -375,25 +465,44 @@ def _parameters(table: Mapping[str, Any], path: str) -> dict[str, Parameter]:
         spec = _table(table, name, "parameters", path)
         _unknown_keys(spec, _PARAM_KEYS, key, path)
         if "value" not in spec:
-            raise ScenarioError("the key 'value' is missing", key=key, file=path,
-                                fix="add value = <number>")
+            raise ScenarioError(
+                "the key 'value' is missing", key=key, file=path, fix="add value = <number>"
+            )
         value = _number(spec["value"], f"{key}.value", path)
         for needed in ("unit", "source"):
             if not _text(spec, needed, key, path, required=True).strip():
-                raise ScenarioError(f"'{needed}' is empty", key=f"{key}.{needed}", file=path,
-                                    fix=f"say the parameter's {needed}")
+                raise ScenarioError(
+                    f"'{needed}' is empty",
+                    key=f"{key}.{needed}",
+                    file=path,
+                    fix=f"say the parameter's {needed}",
+                )
         rng = _interval(spec["range"], f"{key}.range", path) if "range" in spec else None
         bounds = _interval(spec["bounds"], f"{key}.bounds", path) if "bounds" in spec else None
-        param = Parameter(name, value, spec["unit"], spec["source"], rng, bounds,
-                          _distribution(spec.get("distribution"), f"{key}.distribution", path),
-                          _text(spec, "note", key, path))
+        param = Parameter(
+            name,
+            value,
+            spec["unit"],
+            spec["source"],
+            rng,
+            bounds,
+            _distribution(spec.get("distribution"), f"{key}.distribution", path),
+            _text(spec, "note", key, path),
+        )
         if rng and not rng[0] <= value <= rng[1]:
-            raise ScenarioError(f"value {value:g} lies outside its range [{rng[0]:g}, {rng[1]:g}]",
-                                key=f"{key}.value", file=path,
-                                fix="move the value into the range or widen the range")
+            raise ScenarioError(
+                f"value {value:g} lies outside its range [{rng[0]:g}, {rng[1]:g}]",
+                key=f"{key}.value",
+                file=path,
+                fix="move the value into the range or widen the range",
+            )
         if rng and bounds and not bounds[0] <= rng[0] <= rng[1] <= bounds[1]:
-            raise ScenarioError(f"range {list(rng)} is not inside bounds {list(bounds)}",
-                                key=f"{key}.range", file=path, fix="narrow the range")
+            raise ScenarioError(
+                f"range {list(rng)} is not inside bounds {list(bounds)}",
+                key=f"{key}.range",
+                file=path,
+                fix="narrow the range",
+            )
         _check_bounds(param, value, path)
         params[name] = param
     return params
@@ -402,37 +511,60 @@ def _parameters(table: Mapping[str, Any], path: str) -> dict[str, Parameter]:
 def _check_bounds(param: Parameter, value: float, path: str) -> None:
     if param.bounds and not param.bounds[0] <= value <= param.bounds[1]:
         lo, hi = param.bounds
-        raise ScenarioError(f"value {value:g} lies outside its bounds [{lo:g}, {hi:g}]",
-                            key=f"parameters.{param.name}.value", file=path,
-                            fix=f"choose a value between {lo:g} and {hi:g}")
+        raise ScenarioError(
+            f"value {value:g} lies outside its bounds [{lo:g}, {hi:g}]",
+            key=f"parameters.{param.name}.value",
+            file=path,
+            fix=f"choose a value between {lo:g} and {hi:g}",
+        )
 
 
 def _distribution(spec: Any, key: str, path: str) -> dict[str, Any] | None:
     if spec is None:
         return None
     if not isinstance(spec, dict):
-        raise ScenarioError(f"expected a table, got {_kind(spec)}", key=key, file=path,
-                            fix='write e.g. {type = "uniform", low = 0.1, high = 0.3}')
+        raise ScenarioError(
+            f"expected a table, got {_kind(spec)}",
+            key=key,
+            file=path,
+            fix='write e.g. {type = "uniform", low = 0.1, high = 0.3}',
+        )
     kind = spec.get("type")
     if kind not in _DISTRIBUTIONS:
-        raise ScenarioError(f"unknown distribution type {kind!r}", key=f"{key}.type", file=path,
-                            fix=suggest(str(kind), _DISTRIBUTIONS))
+        raise ScenarioError(
+            f"unknown distribution type {kind!r}",
+            key=f"{key}.type",
+            file=path,
+            fix=suggest(str(kind), _DISTRIBUTIONS),
+        )
     needed = _DISTRIBUTIONS[kind]
     _unknown_keys(spec, {"type", *needed}, key, path)
     values = {}
     for name in needed:
         if name not in spec:
-            raise ScenarioError(f"a {kind} distribution needs '{name}'", key=key, file=path,
-                                fix=f"add {name} = <number>")
+            raise ScenarioError(
+                f"a {kind} distribution needs '{name}'",
+                key=key,
+                file=path,
+                fix=f"add {name} = <number>",
+            )
         values[name] = _number(spec[name], f"{key}.{name}", path)
     if "low" in values and values["low"] > values["high"]:
         raise ScenarioError("low is above high", key=key, file=path, fix="swap low and high")
     if kind == "triangular" and not values["low"] <= values["mode"] <= values["high"]:
-        raise ScenarioError("mode must lie between low and high", key=key, file=path,
-                            fix="move the mode into [low, high]")
+        raise ScenarioError(
+            "mode must lie between low and high",
+            key=key,
+            file=path,
+            fix="move the mode into [low, high]",
+        )
     if "sd" in values and values["sd"] <= 0:
-        raise ScenarioError("sd must be positive", key=f"{key}.sd", file=path,
-                            fix="give a positive standard deviation")
+        raise ScenarioError(
+            "sd must be positive",
+            key=f"{key}.sd",
+            file=path,
+            fix="give a positive standard deviation",
+        )
     return {"type": kind, **values}
 
 
@@ -448,35 +580,55 @@ def _definitions(table: Mapping[str, Any], path: str) -> dict[str, Formula]:
 def _formula(value: Any, key: str, path: str) -> Formula:
     if isinstance(value, str):
         return value
-    return _number(value, key, path) if isinstance(value, int | float) and not isinstance(
-        value, bool) else _bad_formula(value, key, path)
+    return (
+        _number(value, key, path)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else _bad_formula(value, key, path)
+    )
 
 
 def _bad_formula(value: Any, key: str, path: str) -> Formula:
-    raise ScenarioError(f"expected a formula or a number, got {_kind(value)}", key=key,
-                        file=path, fix='write a number or a formula in quotes, e.g. "0.5 * x"')
+    raise ScenarioError(
+        f"expected a formula or a number, got {_kind(value)}",
+        key=key,
+        file=path,
+        fix='write a number or a formula in quotes, e.g. "0.5 * x"',
+    )
 
 
-def _distinct_names(issues: tuple[Issue, ...], params: Mapping[str, Parameter],
-                    definitions: Mapping[str, Formula], path: str) -> None:
+def _distinct_names(
+    issues: tuple[Issue, ...],
+    params: Mapping[str, Parameter],
+    definitions: Mapping[str, Formula],
+    path: str,
+) -> None:
     seen: dict[str, str] = {}
-    for section, names in (("issues", [i.name for i in issues]), ("parameters", list(params)),
-                           ("definitions", list(definitions))):
+    for section, names in (
+        ("issues", [i.name for i in issues]),
+        ("parameters", list(params)),
+        ("definitions", list(definitions)),
+    ):
         for name in names:
             if name in seen:
                 raise ScenarioError(
                     f"the name '{name}' is used in both [{seen[name]}] and [{section}]",
-                    key=f"{section}.{name}", file=path, fix="rename one of them")
+                    key=f"{section}.{name}",
+                    file=path,
+                    fix="rename one of them",
+                )
             seen[name] = section
 
 
 def _parties(table: Mapping[str, Any], path: str) -> tuple[Party, Party]:
     if len(table) != 2:
         names = ", ".join(table) or "none"
-        raise ScenarioError(f"exactly two parties are needed, found {len(table)} ({names})",
-                            key="parties", file=path,
-                            fix="bargain models two-party negotiations: keep two [parties.X] "
-                                "tables (merge allies into one party)")
+        raise ScenarioError(
+            f"exactly two parties are needed, found {len(table)} ({names})",
+            key="parties",
+            file=path,
+            fix="bargain models two-party negotiations: keep two [parties.X] "
+            "tables (merge allies into one party)",
+        )
     parties = []
     for name in table:
         key = f"parties.{name}"
@@ -484,27 +636,42 @@ def _parties(table: Mapping[str, Any], path: str) -> tuple[Party, Party]:
         spec = _table(table, name, "parties", path)
         _unknown_keys(spec, _PARTY_KEYS, key, path)
         if "utility" not in spec:
-            raise ScenarioError("the key 'utility' is missing", key=key, file=path,
-                                fix='add utility = "<formula>" or a [' + key + '.utility] table')
-        parties.append(Party(
-            name=name, label=_text(spec, "label", key, path) or name,
-            utility=_utility(spec["utility"], f"{key}.utility", path),
-            disagreement=_formula(spec.get("disagreement", 0.0), f"{key}.disagreement", path),
-            discount=_formula(spec.get("discount", 1.0), f"{key}.discount", path),
-            outside_option=(_formula(spec["outside_option"], f"{key}.outside_option", path)
-                            if "outside_option" in spec else None),
-            power=_formula(spec["power"], f"{key}.power", path) if "power" in spec else None,
-            cost_per_round=_formula(spec.get("cost_per_round", 0.0), f"{key}.cost_per_round",
-                                    path),
-        ))
+            raise ScenarioError(
+                "the key 'utility' is missing",
+                key=key,
+                file=path,
+                fix='add utility = "<formula>" or a [' + key + ".utility] table",
+            )
+        parties.append(
+            Party(
+                name=name,
+                label=_text(spec, "label", key, path) or name,
+                utility=_utility(spec["utility"], f"{key}.utility", path),
+                disagreement=_formula(spec.get("disagreement", 0.0), f"{key}.disagreement", path),
+                discount=_formula(spec.get("discount", 1.0), f"{key}.discount", path),
+                outside_option=(
+                    _formula(spec["outside_option"], f"{key}.outside_option", path)
+                    if "outside_option" in spec
+                    else None
+                ),
+                power=_formula(spec["power"], f"{key}.power", path) if "power" in spec else None,
+                cost_per_round=_formula(
+                    spec.get("cost_per_round", 0.0), f"{key}.cost_per_round", path
+                ),
+            )
+        )
     return parties[0], parties[1]
 
 
 def _utility(value: Any, key: str, path: str) -> dict[str, Formula]:
     if isinstance(value, dict):
         if not value:
-            raise ScenarioError("the utility table is empty", key=key, file=path,
-                                fix="add at least one component, e.g. gain = \"x\"")
+            raise ScenarioError(
+                "the utility table is empty",
+                key=key,
+                file=path,
+                fix='add at least one component, e.g. gain = "x"',
+            )
         out = {}
         for name, formula in value.items():
             _identifier(name, f"{key}.{name}", path)
@@ -518,16 +685,26 @@ def _solve(table: Mapping[str, Any], parties: tuple[Party, Party], path: str) ->
     names = [p.name for p in parties]
     first = table.get("first_proposer", names[0])
     if first not in names:
-        raise ScenarioError(f"first_proposer {first!r} is not a party",
-                            key="solve.first_proposer", file=path, fix=suggest(str(first), names))
+        raise ScenarioError(
+            f"first_proposer {first!r} is not a party",
+            key="solve.first_proposer",
+            file=path,
+            fix=suggest(str(first), names),
+        )
     breakdown = _number(table.get("breakdown", 0.0), "solve.breakdown", path)
     if not 0.0 <= breakdown < 1.0:
-        raise ScenarioError(f"breakdown {breakdown:g} is not a probability in [0, 1)",
-                            key="solve.breakdown", file=path,
-                            fix="give the per-round probability that talks collapse, e.g. 0.05")
+        raise ScenarioError(
+            f"breakdown {breakdown:g} is not a probability in [0, 1)",
+            key="solve.breakdown",
+            file=path,
+            fix="give the per-round probability that talks collapse, e.g. 0.05",
+        )
     rounds = table.get("rounds", 0)
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
-        raise ScenarioError(f"rounds must be a whole number >= 0, got {rounds!r}",
-                            key="solve.rounds", file=path,
-                            fix="use 0 for no deadline or T > 0 for a T-round deadline")
+        raise ScenarioError(
+            f"rounds must be a whole number >= 0, got {rounds!r}",
+            key="solve.rounds",
+            file=path,
+            fix="use 0 for no deadline or T > 0 for a T-round deadline",
+        )
     return SolveSettings(first_proposer=first, breakdown=breakdown, rounds=rounds)

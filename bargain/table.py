@@ -24,8 +24,10 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
@@ -38,8 +40,13 @@ def render_report(report: Report) -> str:
     """Render a :class:`~bargain.solve.Report` as readable text."""
     issues = list(report.issues)
     parties = list(report.parties)
-    header = ["solution", *issues, *(f"u_{p}" for p in parties), *(f"gain_{p}" for p in parties),
-              "status"]
+    header = [
+        "solution",
+        *issues,
+        *(f"u_{p}" for p in parties),
+        *(f"gain_{p}" for p in parties),
+        "status",
+    ]
     rows = []
     for name, sol in report.solutions.items():
         cells = [name]
@@ -48,17 +55,22 @@ def render_report(report: Report) -> str:
         cells += [_num(sol.gains[p]) if sol.gains else "-" for p in parties]
         cells.append(sol.status)
         rows.append(cells)
-    lines = [report.scenario["title"],
-             f"scenario {report.scenario['path']}  sha256 {report.scenario['sha256'][:12]}  "
-             f"bargain {report.version}", ""]
+    lines = [
+        report.scenario["title"],
+        f"scenario {report.scenario['path']}  sha256 {report.scenario['sha256'][:12]}  "
+        f"bargain {report.version}",
+        "",
+    ]
     lines.append(format_table(header, rows))
     first = next(iter(report.solutions.values()))
     lines.append("")
-    lines.append("disagreement: " + ", ".join(f"{p} {_num(v)}"
-                                              for p, v in first.disagreement.items()))
+    lines.append(
+        "disagreement: " + ", ".join(f"{p} {_num(v)}" for p, v in first.disagreement.items())
+    )
     if report.zone_of_agreement:
-        zone = ", ".join(f"{k} in [{_num(lo)}, {_num(hi)}]"
-                         for k, (lo, hi) in report.zone_of_agreement.items())
+        zone = ", ".join(
+            f"{k} in [{_num(lo)}, {_num(hi)}]" for k, (lo, hi) in report.zone_of_agreement.items()
+        )
         lines.append(f"zone of agreement: {zone}")
     else:
         lines.append("zone of agreement: empty (no deal beats disagreement for both)")

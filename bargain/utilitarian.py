@@ -32,8 +32,9 @@ __all__ = ["utilitarian_solution"]
 _FLAT_TOL = 1e-9  # relative tolerance for "the sum is the same"
 
 
-def utilitarian_solution(problem: BargainingProblem, *,
-                         frontier: Frontier | None = None) -> Solution:
+def utilitarian_solution(
+    problem: BargainingProblem, *, frontier: Frontier | None = None
+) -> Solution:
     """Solve a bargaining problem by the utilitarian solution (largest total utility).
 
     Examples
@@ -53,22 +54,30 @@ def utilitarian_solution(problem: BargainingProblem, *,
     best = int(np.argmax(total))
     tied = np.flatnonzero(total >= total[best] - _FLAT_TOL * max(s1, s2))
     if tied.size > 2 and tied[-1] - tied[0] > 1:
-        lo, hi = frontier.to_utilities([p_grid[tied[-1]], v_grid[tied[0]]]), \
-            frontier.to_utilities([p_grid[tied[0]], v_grid[tied[-1]]])
+        lo, hi = (
+            frontier.to_utilities([p_grid[tied[-1]], v_grid[tied[0]]]),
+            frontier.to_utilities([p_grid[tied[0]], v_grid[tied[-1]]]),
+        )
         return no_solution(
-            "utilitarian", problem, "not_unique",
+            "utilitarian",
+            problem,
+            "not_unique",
             "the total utility is the same along a segment of the frontier (transferable "
             "utility): every deal on it is utilitarian",
-            diagnostics={"utilities_low": problem.named(lo), "utilities_high": problem.named(hi)})
+            diagnostics={"utilities_low": problem.named(lo), "utilities_high": problem.named(hi)},
+        )
 
     def marginal(v: float) -> float:
         return s1 * frontier.slope(v) + s2
 
     lo = v_grid[max(best - 1, 0)]
     hi = v_grid[min(best + 1, v_grid.size - 1)]
-    if marginal(lo) <= 0:
-        v = lo
-    else:
-        v = frontier.find_root(marginal, lo, hi)
-    return solution_at("utilitarian", problem, frontier, v, {},
-                       {"total_utility": float(s1 * frontier.value(v) + s2 * v + frontier.d.sum())})
+    v = lo if marginal(lo) <= 0 else frontier.find_root(marginal, lo, hi)
+    return solution_at(
+        "utilitarian",
+        problem,
+        frontier,
+        v,
+        {},
+        {"total_utility": float(s1 * frontier.value(v) + s2 * v + frontier.d.sum())},
+    )

@@ -1,0 +1,61 @@
+"""Tests of the command line: tables, JSON contract, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bargain import __version__
+from bargain.cli import main
+
+
+def test_solve_prints_a_table(capsys):
+    """`bargain solve FILE` prints the title and a row per solution concept."""
+    assert main(["solve", "scenarios/textbook/linear_three_solutions.toml"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("A linear frontier")
+    for name in ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian"):
+        assert f"\n{name} " in out
+
+
+def test_solve_json_contract(capsys):
+    """`--json` prints the documented keys with numbers that match the closed forms."""
+    assert main(["solve", "scenarios/textbook/linear_three_solutions.toml", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["version"] == __version__
+    assert set(data["scenario"]) >= {"title", "sha256"}
+    assert len(data["scenario"]["sha256"]) == 64
+    sols = data["solutions"]
+    assert {"nash", "kalai_smorodinsky", "egalitarian", "utilitarian"} <= set(sols)
+    for sol in sols.values():
+        assert {"status", "deal", "utilities"} <= set(sol)
+    assert sols["nash"]["status"] == "ok"
+    assert sols["nash"]["deal"]["x"] == pytest.approx(0.5, abs=1e-9)
+    assert sols["kalai_smorodinsky"]["utilities"]["B"] == pytest.approx(4 / 7, abs=1e-9)
+
+
+def test_set_overrides_a_parameter(capsys):
+    """`--set NAME=VALUE` changes the parameter and is recorded in the output."""
+    args = ["solve", "scenarios/textbook/unit_pie_weighted.toml", "--json", "--set", "a=0.4"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["overrides"] == {"a": 0.4}
+    assert data["solutions"]["asymmetric_nash"]["deal"]["x"] == pytest.approx(0.2 + 0.4 * 0.7)
+
+
+@pytest.mark.parametrize(
+    "bad", [["--set", "a"], ["--set", "a=abc"], ["--set", "zz=1"], ["--methods", "nsh"]]
+)
+def test_bad_arguments_exit_2_with_one_line(capsys, bad):
+    """Bad --set or --methods values are clear errors with exit status 2."""
+    assert main(["solve", "scenarios/textbook/unit_pie_weighted.toml", *bad]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("bargain: error:") and captured.err.count("\n") == 1
+
+
+def test_missing_file_exit_2(capsys):
+    """A missing file is an error message, not a traceback."""
+    assert main(["solve", "does/not/exist.toml"]) == 2
+    assert "cannot read the file" in capsys.readouterr().err
