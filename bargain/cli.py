@@ -7,12 +7,13 @@ Every command reads scenario files; bad input prints one message on stderr
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
 from ._version import __version__
 from .errors import BargainError, ScenarioError
-from .scenario import load
+from .scenario import Scenario, load
 from .solve import SOLVERS, solve
 
 __all__ = ["main"]
@@ -32,10 +33,16 @@ def _parse_assignment(text: str) -> tuple[str, float]:
         ) from None
 
 
-def _cmd_solve(args: argparse.Namespace) -> int:
+def _scenario_with_sets(args: argparse.Namespace) -> Scenario:
+    """Load the scenario named on the command line and apply its --set overrides."""
     scenario = load(args.file)
     if args.set:
         scenario = scenario.with_parameters(**dict(_parse_assignment(s) for s in args.set))
+    return scenario
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    scenario = _scenario_with_sets(args)
     methods = args.methods.split(",") if args.methods else None
     if methods:
         unknown = [m for m in methods if m not in SOLVERS]
@@ -48,6 +55,78 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tree(args: argparse.Namespace) -> int:
+    from .tree import render_path, solve_tree
+
+    solution = solve_tree(_scenario_with_sets(args))
+    if args.json:
+        print(json.dumps(solution.to_dict(), indent=2, allow_nan=False))
+    else:
+        print(render_path(solution))
+    return 0
+
+
+def _cmd_games(args: argparse.Namespace) -> int:
+    from .demand_game import demand_game, smoothed_demand_game
+    from .frontier import Frontier
+    from .posture_game import posture_game
+
+    if args.levels < 2 or not 0.5 < args.firm_power < 1 or not args.smoothing > 0:
+        raise BargainError(
+            "--levels must be at least 2, --firm-power in (0.5, 1) and --smoothing positive"
+        )
+    problem = _scenario_with_sets(args).problem()
+    frontier = Frontier(problem)
+    dg = demand_game(problem, levels=args.levels, frontier=frontier)
+    sm = smoothed_demand_game(problem, smoothing=args.smoothing, frontier=frontier)
+    pg = posture_game(problem, firm_power=args.firm_power, frontier=frontier)
+    if args.json:
+        out = {
+            "demand_game": dg.to_dict(),
+            "smoothed_demand_game": sm.to_dict(),
+            "posture_game": pg.to_dict(),
+        }
+        print(json.dumps(out, indent=2, allow_nan=False))
+        return 0
+    a, b = problem.parties
+    print(f"Nash demand game ({dg.settings['levels']} demands each): {dg.status}")
+    for e in dg.equilibria:
+        if e.pure:
+            print(f"  pure {e.outcome:12s} {a} {e.payoffs[0]:.4g}, {b} {e.payoffs[1]:.4g}")
+    print(f"  mixed (extreme) equilibria: {sum(not e.pure for e in dg.equilibria)}")
+    if dg.warning:
+        print(f"  warning: {dg.warning}")
+    print(f"Smoothed demand game (sigma = {sm.smoothing:g}): {sm.status}")
+    if sm.demands:
+        print(
+            "  demands: "
+            + ", ".join(f"{k} {v:.4g}" for k, v in sm.demands.items())
+            + f"; deal probability {sm.deal_probability:.4f}; distance to Nash "
+            f"{sm.distance_to_nash:.2e} (scaled)"
+        )
+    print(f"Posture game (firm power {args.firm_power:g}): {pg.status}")
+    for e in pg.equilibria:
+        print(f"  {e.outcome:16s} {a} {e.payoffs[0]:.4g}, {b} {e.payoffs[1]:.4g}")
+    if pg.firm_probability:
+        print(
+            "  mixed: P(firm) "
+            + ", ".join(f"{k} {v:.4f}" for k, v in pg.firm_probability.items())
+            + f"; P(impasse) {pg.impasse_probability:.4f}"
+        )
+    return 0
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="a scenario TOML file")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="change a parameter's value (repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bargain`` command."""
     parser = argparse.ArgumentParser(
@@ -56,16 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bargain {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_solve = sub.add_parser("solve", help="solve a scenario by every solution concept")
-    p_solve.add_argument("file", help="a scenario TOML file")
-    p_solve.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p_solve.add_argument(
-        "--set",
-        action="append",
-        metavar="NAME=VALUE",
-        help="change a parameter's value (repeatable)",
-    )
+    _add_common(p_solve)
     p_solve.add_argument("--methods", help="comma-separated solution concepts (default all)")
     p_solve.set_defaults(func=_cmd_solve)
+    p_tree = sub.add_parser("tree", help="solve a scenario's [tree] by backward induction")
+    _add_common(p_tree)
+    p_tree.set_defaults(func=_cmd_tree)
+    p_games = sub.add_parser("games", help="Nash demand games and the posture game (nashpy)")
+    _add_common(p_games)
+    p_games.add_argument("--levels", type=int, default=6, help="demand levels per party")
+    p_games.add_argument("--smoothing", type=float, default=0.01, help="Nash (1953) smoothing")
+    p_games.add_argument(
+        "--firm-power", type=float, default=0.9, help="bargaining power of a side that holds firm"
+    )
+    p_games.set_defaults(func=_cmd_games)
     return parser
 
 

@@ -59,3 +59,23 @@ def test_missing_file_exit_2(capsys):
     """A missing file is an error message, not a traceback."""
     assert main(["solve", "does/not/exist.toml"]) == 2
     assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_tree_command_prints_the_equilibrium_path(capsys):
+    """`bargain tree FILE` prints the path and the equilibrium value."""
+    assert main(["tree", "scenarios/textbook/holdup_tree.toml"]) == 0
+    out = capsys.readouterr().out
+    assert "equilibrium value: A 0.5, B 0.5" in out
+
+
+def test_games_command_json(capsys):
+    """`bargain games FILE --json` reports the three games with their equilibria."""
+    assert main(["games", "scenarios/textbook/unit_pie.toml", "--levels", "3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"demand_game", "smoothed_demand_game", "posture_game"}
+
+
+def test_games_rejects_bad_settings(capsys):
+    """Out-of-range game settings are a clear error, exit status 2."""
+    assert main(["games", "scenarios/textbook/unit_pie.toml", "--firm-power", "0.2"]) == 2
+    assert "--firm-power" in capsys.readouterr().err
