@@ -43,13 +43,7 @@ def _scenario_with_sets(args: argparse.Namespace) -> Scenario:
 
 def _cmd_solve(args: argparse.Namespace) -> int:
     scenario = _scenario_with_sets(args)
-    methods = args.methods.split(",") if args.methods else None
-    if methods:
-        unknown = [m for m in methods if m not in SOLVERS]
-        if unknown:
-            raise ScenarioError(
-                f"unknown method(s) {', '.join(unknown)}", fix="choose from " + ", ".join(SOLVERS)
-            )
+    methods = _methods(args.methods)
     report = solve(scenario, methods=methods)
     print(report.to_json() if args.json else report.table())
     return 0
@@ -116,6 +110,36 @@ def _cmd_games(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .table import render_comparison
+
+    methods = _methods(args.methods)
+    scenarios = [load(path) for path in args.files]
+    if args.set:
+        overrides = dict(_parse_assignment(s) for s in args.set)
+        scenarios = [s.with_parameters(**overrides) for s in scenarios]
+    reports = [solve(s, methods=methods) for s in scenarios]
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, allow_nan=False))
+    else:
+        print(render_comparison(reports, [Path(p).stem for p in args.files]))
+    return 0
+
+
+def _methods(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    methods = [m.strip() for m in text.split(",")]
+    unknown = [m for m in methods if m not in SOLVERS]
+    if unknown:
+        raise ScenarioError(
+            f"unknown method(s) {', '.join(unknown)}", fix="choose from " + ", ".join(SOLVERS)
+        )
+    return methods
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="a scenario TOML file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -138,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p_solve)
     p_solve.add_argument("--methods", help="comma-separated solution concepts (default all)")
     p_solve.set_defaults(func=_cmd_solve)
+    p_compare = sub.add_parser("compare", help="the solutions of several scenarios in one table")
+    p_compare.add_argument("files", nargs="+", help="scenario TOML files")
+    p_compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_compare.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="change a parameter in every scenario (repeatable)",
+    )
+    p_compare.add_argument("--methods", help="comma-separated solution concepts (default all)")
+    p_compare.set_defaults(func=_cmd_compare)
     p_tree = sub.add_parser("tree", help="solve a scenario's [tree] by backward induction")
     _add_common(p_tree)
     p_tree.set_defaults(func=_cmd_tree)

@@ -76,6 +76,9 @@ class Model:
     settings : dict
         ``{party: {"disagreement"|"discount"|...: sympy expression or None}}``,
         formulas of the parameters only.
+    outputs : dict
+        ``{name: sympy expression}``: quantities reported at each deal (e.g. the
+        dollar amount of equity), from the scenario's ``[outputs]`` table.
     """
 
     scenario_path: str
@@ -87,6 +90,7 @@ class Model:
     components: dict[str, dict[str, sp.Expr]]
     utilities: dict[str, sp.Expr]
     settings: dict[str, dict[str, sp.Expr | None]]
+    outputs: dict[str, sp.Expr]
     lower: np.ndarray
     upper: np.ndarray
     first_proposer: int
@@ -115,6 +119,21 @@ class Model:
         """``f(*issues, *parameters) -> [value of each component, party by party]``."""
         exprs = [e for p in self.party_names for e in self.components[p].values()]
         return sp.lambdify(self._args, exprs, NUMPY_MODULES, cse=True)
+
+    @functools.cached_property
+    def component_jacobian_function(self) -> Callable[..., Any]:
+        """``f(*issues, *parameters) -> [[dc/dx_1, ...] for each component, party by party]``."""
+        rows = [
+            [sp.diff(e, x) for x in self.issues]
+            for p in self.party_names
+            for e in self.components[p].values()
+        ]
+        return sp.lambdify(self._args, rows, NUMPY_MODULES, cse=True)
+
+    @functools.cached_property
+    def output_function(self) -> Callable[..., Any]:
+        """``f(*issues, *parameters) -> [value of each output]``."""
+        return sp.lambdify(self._args, list(self.outputs.values()), NUMPY_MODULES, cse=True)
 
     @functools.cached_property
     def settings_function(self) -> Callable[..., Any]:
@@ -159,6 +178,12 @@ class Model:
                 out[party][comp] = float(value)
             return out
 
+        out_f, out_names = self.output_function, list(self.outputs)
+
+        def outputs(x: np.ndarray) -> dict[str, float]:
+            values_ = np.asarray(out_f(*x, *theta), dtype=float).reshape(-1)
+            return {name: float(v) for name, v in zip(out_names, values_, strict=True)}
+
         powers = settings["power"]
         if np.isnan(powers).all():
             powers = np.array([0.5, 0.5])
@@ -181,6 +206,7 @@ class Model:
             first_proposer=self.first_proposer,
             parameters=dict(zip(self.parameter_names, theta, strict=True)),
             components=components,
+            outputs=outputs if out_names else None,
         )
 
     def _check_settings(self, settings: dict[str, np.ndarray]) -> None:
@@ -253,6 +279,10 @@ def compile_scenario(scenario: Scenario) -> Model:
                     fix=f"{what} is a number or a formula of the parameters only",
                 )
             settings[party.name][what] = expr
+    outputs = {
+        name: _parse(text, names, f"outputs.{name}", path)
+        for name, text in scenario.outputs.items()
+    }
     utilities = {p: sp.Add(*c.values()) for p, c in components.items()}
     lower = np.array([i.min for i in scenario.issues])
     upper = np.array([i.max for i in scenario.issues])
@@ -266,6 +296,7 @@ def compile_scenario(scenario: Scenario) -> Model:
         parameters=params,
         components=components,
         utilities=utilities,
+        outputs=outputs,
         settings=settings,
         lower=lower,
         upper=upper,

@@ -58,6 +58,8 @@ class BargainingProblem:
         The parameter values the problem was built from (recorded in results).
     components : callable, optional
         ``components(x) -> {party: {component: value}}``, for decompositions.
+    outputs : callable, optional
+        ``outputs(x) -> {name: value}``: the scenario's reported quantities.
 
     Examples
     --------
@@ -86,6 +88,7 @@ class BargainingProblem:
     first_proposer: int = 0
     parameters: Mapping[str, float] = field(default_factory=dict)
     components: Callable[[Vector], dict[str, dict[str, float]]] | None = None
+    outputs: Callable[[Vector], dict[str, float]] | None = None
 
     @classmethod
     def from_functions(

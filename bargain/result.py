@@ -43,6 +43,8 @@ class Solution:
         Each party's disagreement utility.
     components : dict or None
         ``{party: {component: value}}`` at the deal, when the problem has them.
+    outputs : dict or None
+        The scenario's ``[outputs]`` (e.g. dollar amounts) at the deal.
     settings : dict
         The method's own settings (e.g. the bargaining powers).
     parameters : dict
@@ -59,6 +61,7 @@ class Solution:
     gains: dict[str, float] | None
     disagreement: dict[str, float]
     components: dict[str, dict[str, float]] | None = None
+    outputs: dict[str, float] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     parameters: dict[str, float] = field(default_factory=dict)
     diagnostics: dict[str, Any] = field(default_factory=dict)
@@ -97,22 +100,33 @@ def solution_at(
 ) -> Solution:
     """Build an ``ok`` solution from a point ``v`` of the frontier."""
     _, x = frontier.solve(v)
-    utilities = problem.utility(x)
-    gains = utilities - problem.disagreement
     diagnostics = {
         "frontier_evaluations": frontier.evaluations,
         "convex": frontier.convex,
         **diagnostics,
     }
+    return solution_at_deal(method, problem, x, settings, diagnostics)
+
+
+def solution_at_deal(
+    method: str,
+    problem: BargainingProblem,
+    x: np.ndarray,
+    settings: dict[str, Any],
+    diagnostics: dict[str, Any],
+) -> Solution:
+    """Build an ``ok`` solution from a deal ``x``: utilities, gains, components, outputs."""
+    utilities = problem.utility(x)
     return Solution(
         method=method,
         status="ok",
         message=STATUSES["ok"],
         deal=problem.deal(x),
         utilities=problem.named(utilities),
-        gains=problem.named(gains),
+        gains=problem.named(utilities - problem.disagreement),
         disagreement=problem.named(problem.disagreement),
         components=problem.components(x) if problem.components else None,
+        outputs=problem.outputs(x) if problem.outputs else None,
         settings=settings,
         parameters=dict(problem.parameters),
         diagnostics=diagnostics,

@@ -128,6 +128,7 @@ class Scenario:
     parameters: Mapping[str, Parameter]
     parties: tuple[Party, Party]
     definitions: Mapping[str, Formula] = field(default_factory=dict)
+    outputs: Mapping[str, Formula] = field(default_factory=dict)
     settings: SolveSettings | None = None
     citation: str = ""
     path: str = ""
@@ -260,6 +261,7 @@ _TOP = {
     "issues",
     "parameters",
     "definitions",
+    "outputs",
     "parties",
     "solve",
 }
@@ -292,6 +294,7 @@ def _build(raw: Mapping[str, Any], path: str) -> Scenario:
     issues = _issues(_table(raw, "issues", "", path, required=True), path)
     params = _parameters(_table(raw, "parameters", "", path), path)
     definitions = _definitions(_table(raw, "definitions", "", path), path)
+    outputs = _definitions(_table(raw, "outputs", "", path), path, section="outputs")
     _distinct_names(issues, params, definitions, path)
     parties = _parties(_table(raw, "parties", "", path, required=True), path)
     settings = _solve(_table(raw, "solve", "", path), parties, path)
@@ -303,6 +306,7 @@ def _build(raw: Mapping[str, Any], path: str) -> Scenario:
         parameters=params,
         parties=parties,
         definitions=definitions,
+        outputs=outputs,
         settings=settings,
         path=path,
         extra={k: raw[k] for k in _EXTENSIONS if k in raw},
@@ -568,10 +572,13 @@ def _distribution(spec: Any, key: str, path: str) -> dict[str, Any] | None:
     return {"type": kind, **values}
 
 
-def _definitions(table: Mapping[str, Any], path: str) -> dict[str, Formula]:
+def _definitions(
+    table: Mapping[str, Any], path: str, section: str = "definitions"
+) -> dict[str, Formula]:
+    """Named formulas of a [definitions] or [outputs] table."""
     out: dict[str, Formula] = {}
     for name, value in table.items():
-        key = f"definitions.{name}"
+        key = f"{section}.{name}"
         _identifier(name, key, path)
         out[name] = _formula(value, key, path)
     return out

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._version import __version__
+from .decompose import decompose
 from .egalitarian import egalitarian_solution
 from .frontier import Frontier, zone_of_agreement
 from .kalai_smorodinsky import kalai_smorodinsky_solution
 from .nash import nash_solution
 from .problem import BargainingProblem
 from .result import Solution, _jsonable
+from .rubinstein import rubinstein_solution
 from .scenario import Scenario
 from .utilitarian import utilitarian_solution
 
@@ -34,6 +36,10 @@ SOLVERS: dict[str, Solver] = {
     "kalai_smorodinsky": lambda p, f: kalai_smorodinsky_solution(p, frontier=f),
     "egalitarian": lambda p, f: egalitarian_solution(p, frontier=f),
     "utilitarian": lambda p, f: utilitarian_solution(p, frontier=f),
+    "rubinstein": lambda p, f: rubinstein_solution(p, frontier=f),
+    "rubinstein_other_first": lambda p, f: rubinstein_solution(
+        p, first_proposer=1 - p.first_proposer, frontier=f
+    ),
 }
 
 
@@ -54,6 +60,9 @@ class Report:
         Convexity of the bargaining set and the ideal point.
     zone_of_agreement : dict or None
         The range of each issue over deals both parties weakly prefer to no deal.
+    decomposition : dict or None
+        Each utility component at the Nash deal and its pull on the first issue
+        (see :mod:`bargain.decompose`).
     """
 
     scenario: dict[str, str]
@@ -65,12 +74,24 @@ class Report:
     solutions: dict[str, Solution]
     frontier: dict[str, Any] = field(default_factory=dict)
     zone_of_agreement: dict[str, tuple[float, float]] | None = None
+    decomposition: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the ``bargain solve --json`` contract)."""
-        out = {k: getattr(self, k) for k in ("scenario", "version", "parameters", "overrides",
-                                             "issues", "parties", "frontier",
-                                             "zone_of_agreement")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "scenario",
+                "version",
+                "parameters",
+                "overrides",
+                "issues",
+                "parties",
+                "frontier",
+                "zone_of_agreement",
+                "decomposition",
+            )
+        }
         out["solutions"] = {k: s.to_dict() for k, s in self.solutions.items()}
         return _jsonable(out)
 
@@ -85,8 +106,7 @@ class Report:
         return render_report(self)
 
 
-def solve(scenario: Scenario, *, methods: list[str] | None = None,
-          resolution: int = 81) -> Report:
+def solve(scenario: Scenario, *, methods: list[str] | None = None, resolution: int = 81) -> Report:
     """Solve a scenario by every axiomatic solution concept.
 
     Parameters
@@ -119,17 +139,32 @@ def solve(scenario: Scenario, *, methods: list[str] | None = None,
     solutions = {name: SOLVERS[name](problem, frontier) for name in names}
     summary: dict[str, Any] = {"agreement_possible": frontier.agreement}
     if frontier.agreement:
-        summary |= {"convex": frontier.convex,
-                    "concavity_violation": frontier.concavity_violation(),
-                    "ideal": problem.named(frontier.to_utilities([frontier.m1, frontier.m2]))}
+        summary |= {
+            "convex": frontier.convex,
+            "concavity_violation": frontier.concavity_violation(),
+            "ideal": problem.named(frontier.to_utilities([frontier.m1, frontier.m2])),
+        }
     return Report(
         scenario={"title": scenario.title, "path": scenario.path, "sha256": scenario.sha256},
-        version=__version__, parameters=scenario.parameter_values(),
+        version=__version__,
+        parameters=scenario.parameter_values(),
         overrides=dict(scenario.overrides),
-        issues={i.name: {"label": i.label, "unit": i.unit, "min": i.min, "max": i.max}
-                for i in scenario.issues},
+        issues={
+            i.name: {"label": i.label, "unit": i.unit, "min": i.min, "max": i.max}
+            for i in scenario.issues
+        },
         parties={p.name: p.label for p in scenario.parties},
-        solutions=solutions, frontier=summary,
+        solutions=solutions,
+        frontier=summary,
         zone_of_agreement=zone_of_agreement(problem, frontier),
+        decomposition=_decomposition(scenario, solutions),
     )
 
+
+def _decomposition(scenario: Scenario, solutions: dict[str, Solution]) -> dict[str, Any] | None:
+    """The decomposition at the first ok solution among Nash and asymmetric Nash."""
+    for name in ("nash", "asymmetric_nash"):
+        sol = solutions.get(name)
+        if sol is not None and sol.ok:
+            return decompose(scenario, sol).to_dict()
+    return None

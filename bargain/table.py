@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .solve import Report
 
-__all__ = ["render_report", "format_table"]
+__all__ = ["render_report", "render_comparison", "format_table"]
 
 
 def format_table(header: list[str], rows: list[list[str]]) -> str:
@@ -33,37 +34,59 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
+    if value is None or value != value:
+        return "-"
+    return f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
+
+
+def _solution_rows(report: Report, label: str | None = None) -> tuple[list[str], list[list[str]]]:
+    issues = list(report.issues)
+    parties = list(report.parties)
+    first = next(iter(report.solutions.values()))
+    outputs = list(first.outputs or {})
+    for sol in report.solutions.values():
+        outputs += [k for k in (sol.outputs or {}) if k not in outputs]
+    header = [*issues, *outputs, *(f"gain_{p}" for p in parties), "status"]
+    rows = []
+    for name, sol in report.solutions.items():
+        cells = [name if label is None else label, *([name] if label is not None else [])]
+        cells += [_num(sol.deal[i]) if sol.deal else "-" for i in issues]
+        cells += [_num((sol.outputs or {}).get(o)) if sol.deal else "-" for o in outputs]
+        cells += [_num(sol.gains[p]) if sol.gains else "-" for p in parties]
+        cells.append(sol.status)
+        rows.append(cells)
+    return header, rows
+
+
+def _decomposition_table(decomposition: dict[str, Any]) -> str:
+    issue = decomposition["issue"]
+    rows = [
+        [
+            row["party"],
+            row["component"],
+            _num(row["value"]),
+            _num(row["derivative"]),
+            _num(row["pull"]),
+            "up" if row["pull"] > 0 else "down" if row["pull"] < 0 else "-",
+        ]
+        for row in decomposition["rows"]
+    ]
+    header = ["party", "component", "value", f"d/d{issue}", "pull", f"pushes {issue}"]
+    return format_table(header, rows)
 
 
 def render_report(report: Report) -> str:
     """Render a :class:`~bargain.solve.Report` as readable text."""
-    issues = list(report.issues)
-    parties = list(report.parties)
-    header = [
-        "solution",
-        *issues,
-        *(f"u_{p}" for p in parties),
-        *(f"gain_{p}" for p in parties),
-        "status",
-    ]
-    rows = []
-    for name, sol in report.solutions.items():
-        cells = [name]
-        cells += [_num(sol.deal[i]) if sol.deal else "-" for i in issues]
-        cells += [_num(sol.utilities[p]) if sol.utilities else "-" for p in parties]
-        cells += [_num(sol.gains[p]) if sol.gains else "-" for p in parties]
-        cells.append(sol.status)
-        rows.append(cells)
+    header, rows = _solution_rows(report)
     lines = [
         report.scenario["title"],
         f"scenario {report.scenario['path']}  sha256 {report.scenario['sha256'][:12]}  "
         f"bargain {report.version}",
         "",
+        format_table(["solution", *header], rows),
+        "",
     ]
-    lines.append(format_table(header, rows))
     first = next(iter(report.solutions.values()))
-    lines.append("")
     lines.append(
         "disagreement: " + ", ".join(f"{p} {_num(v)}" for p, v in first.disagreement.items())
     )
@@ -79,6 +102,30 @@ def render_report(report: Report) -> str:
     for name, sol in report.solutions.items():
         if not sol.ok:
             lines.append(f"{name}: {sol.message}")
+    if report.decomposition:
+        lines += [
+            "",
+            f"why there: components at the {report.decomposition['method']} deal "
+            "(pull = power x derivative / gain; the pulls balance at an interior "
+            "solution)",
+            _decomposition_table(report.decomposition),
+        ]
     if report.overrides:
         lines.append("overrides: " + ", ".join(f"{k}={v:g}" for k, v in report.overrides.items()))
     return "\n".join(lines)
+
+
+def render_comparison(reports: Sequence[Report], names: Sequence[str]) -> str:
+    """One table of every solution of several scenarios, a row per scenario and concept."""
+    blocks = []
+    header: list[str] = []
+    rows: list[list[str]] = []
+    for report, name in zip(reports, names, strict=True):
+        head, body = _solution_rows(report, label=name)
+        if header and head != header:  # different issues/outputs: start a new block
+            blocks.append(format_table(["scenario", "solution", *header], rows))
+            rows = []
+        header = head
+        rows += body
+    blocks.append(format_table(["scenario", "solution", *header], rows))
+    return "\n\n".join(blocks)

@@ -79,3 +79,14 @@ def test_games_rejects_bad_settings(capsys):
     """Out-of-range game settings are a clear error, exit status 2."""
     assert main(["games", "scenarios/textbook/unit_pie.toml", "--firm-power", "0.2"]) == 2
     assert "--firm-power" in capsys.readouterr().err
+
+
+def test_compare_puts_scenarios_side_by_side(capsys):
+    """`bargain compare` prints one row per scenario and solution concept."""
+    files = ["scenarios/textbook/unit_pie.toml", "scenarios/textbook/unit_pie_weighted.toml"]
+    assert main(["compare", *files, "--methods", "nash"]) == 0
+    out = capsys.readouterr().out
+    assert "unit_pie " in out and "unit_pie_weighted " in out
+    assert main(["compare", *files, "--methods", "nash", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["solutions"]["nash"]["deal"]["x"] for d in data] == pytest.approx([0.5, 0.55])
