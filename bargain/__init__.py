@@ -11,21 +11,29 @@ concept on a :class:`BargainingProblem`.
 """
 
 from ._version import __version__
+from .decompose import Decomposition, decompose
+from .demand_game import demand_game, smoothed_demand_game
 from .egalitarian import egalitarian_solution
 from .errors import BargainError, FormulaError, ScenarioError
+from .explain import explain
 from .frontier import Frontier, FrontierSample, pareto_frontier, zone_of_agreement
 from .kalai_smorodinsky import kalai_smorodinsky_solution
 from .nash import nash_solution
+from .posture_game import posture_game
 from .problem import BargainingProblem
 from .result import STATUSES, Solution
+from .rubinstein import rubinstein_solution
 from .scenario import Scenario, load, loads
 from .solve import Report, solve
+from .statics import Statics, nash_statics, rubinstein_statics
+from .tree import render_path, solve_tree
 from .utilitarian import utilitarian_solution
 
 __all__ = [
     "__version__",
     "BargainError",
     "BargainingProblem",
+    "Decomposition",
     "FormulaError",
     "Frontier",
     "FrontierSample",
@@ -34,6 +42,17 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Solution",
+    "Statics",
+    "decompose",
+    "demand_game",
+    "explain",
+    "nash_statics",
+    "posture_game",
+    "render_path",
+    "rubinstein_solution",
+    "rubinstein_statics",
+    "smoothed_demand_game",
+    "solve_tree",
     "egalitarian_solution",
     "kalai_smorodinsky_solution",
     "load",

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ._version import __version__
 from .errors import BargainError, ScenarioError
@@ -19,10 +20,12 @@ from .solve import SOLVERS, solve
 __all__ = ["main"]
 
 
-def _parse_assignment(text: str) -> tuple[str, float]:
+def _parse_assignment(text: str, file: str = "") -> tuple[str, float]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise ScenarioError(f"--set {text!r} is not NAME=VALUE", fix="write e.g. --set dA=0.95")
+        raise ScenarioError(
+            f"--set {text!r} is not NAME=VALUE", fix="write e.g. --set dA=0.95", file=file
+        )
     try:
         return name.strip(), float(value)
     except ValueError:
@@ -30,23 +33,64 @@ def _parse_assignment(text: str) -> tuple[str, float]:
             f"--set {text!r}: {value!r} is not a number",
             key=f"parameters.{name.strip()}",
             fix="give a plain number, e.g. --set dA=0.95",
+            file=file,
         ) from None
+
+
+def _with_sets(scenario: Scenario, sets: list[str] | None) -> Scenario:
+    """Apply --set NAME=VALUE overrides to a scenario."""
+    if not sets:
+        return scenario
+    return scenario.with_parameters(**dict(_parse_assignment(s, scenario.path) for s in sets))
 
 
 def _scenario_with_sets(args: argparse.Namespace) -> Scenario:
     """Load the scenario named on the command line and apply its --set overrides."""
-    scenario = load(args.file)
-    if args.set:
-        scenario = scenario.with_parameters(**dict(_parse_assignment(s) for s in args.set))
-    return scenario
+    return _with_sets(load(args.file), args.set)
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
     scenario = _scenario_with_sets(args)
     methods = _methods(args.methods)
     report = solve(scenario, methods=methods)
-    print(report.to_json() if args.json else report.table())
+    statics = _statics(scenario, report) if args.statics else {}
+    if args.json:
+        data = report.to_dict()
+        if statics:
+            data["statics"] = {k: s.to_dict() for k, s in statics.items()}
+        print(json.dumps(data, indent=2, allow_nan=False))
+    else:
+        print("\n\n".join([report.table(), *(s.table() for s in statics.values())]))
     return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
+    text = explain(
+        _scenario_with_sets(args),
+        latex=args.latex,
+        unicode=not args.ascii and encoding.startswith("utf"),
+    )
+    print(text, end="")
+    return 0
+
+
+def _statics(scenario: Scenario, report: Any) -> dict[str, Any]:
+    from .statics import nash_statics, rubinstein_statics
+
+    sols = report.solutions
+    statics = {}
+    if "nash" in sols:
+        statics["nash"] = nash_statics(scenario, sols["nash"])
+    if "asymmetric_nash" in sols:
+        statics["asymmetric_nash"] = nash_statics(
+            scenario, sols["asymmetric_nash"], asymmetric=True
+        )
+    if "rubinstein" in sols:
+        statics["rubinstein"] = rubinstein_statics(scenario, sols["rubinstein"])
+    return statics
 
 
 def _cmd_tree(args: argparse.Namespace) -> int:
@@ -116,10 +160,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .table import render_comparison
 
     methods = _methods(args.methods)
-    scenarios = [load(path) for path in args.files]
-    if args.set:
-        overrides = dict(_parse_assignment(s) for s in args.set)
-        scenarios = [s.with_parameters(**overrides) for s in scenarios]
+    scenarios = [_with_sets(load(path), args.set) for path in args.files]
     reports = [solve(s, methods=methods) for s in scenarios]
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2, allow_nan=False))
@@ -161,7 +202,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_solve = sub.add_parser("solve", help="solve a scenario by every solution concept")
     _add_common(p_solve)
     p_solve.add_argument("--methods", help="comma-separated solution concepts (default all)")
+    p_solve.add_argument(
+        "--statics",
+        action="store_true",
+        help="also print the derivative and elasticity of each issue w.r.t. every parameter",
+    )
     p_solve.set_defaults(func=_cmd_solve)
+    p_explain = sub.add_parser(
+        "explain", help="the model's equations, Nash conditions and closed forms"
+    )
+    p_explain.add_argument("file", help="a scenario TOML file")
+    p_explain.add_argument("--latex", action="store_true", help="print LaTeX")
+    p_explain.add_argument("--ascii", action="store_true", help="plain ASCII, no Unicode")
+    p_explain.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="change a parameter's value"
+    )
+    p_explain.set_defaults(func=_cmd_explain)
     p_compare = sub.add_parser("compare", help="the solutions of several scenarios in one table")
     p_compare.add_argument("files", nargs="+", help="scenario TOML files")
     p_compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -199,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bargain: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `bargain solve F --json | head`: the reader has gone
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -108,7 +108,9 @@ def offer(frontier: Frontier, proposer: int, reserve: float) -> float:
 
 
 def settings_of(problem: BargainingProblem, first: int, rounds: int) -> dict[str, Any]:
-    """The settings a Rubinstein solution records."""
+    """The settings a Rubinstein solution records (and a check of the first proposer)."""
+    if first not in (0, 1):
+        raise ValueError(f"first_proposer must be 0 or 1, got {first!r}")
     return {
         "first_proposer": problem.parties[first],
         "discount": problem.named(problem.discount),
@@ -213,9 +215,9 @@ def deadline_solution(
     rounds = problem.rounds if rounds is None else int(rounds)
     if rounds < 1:
         raise ValueError(f"a deadline needs rounds >= 1, got {rounds}")
+    settings = settings_of(problem, first, rounds)
     frontier = frontier or Frontier(problem)
     terms = Terms.of(problem, frontier)
-    settings = settings_of(problem, first, rounds)
     refused = refusal(problem, frontier, terms, settings)
     if refused:
         return refused

@@ -82,7 +82,9 @@ def suggest(name: str, known: Iterable[str]) -> str:
     Examples
     --------
     >>> suggest("delta_k", ["delta_kr", "delta_us", "A"])
-    "did you mean 'delta_kr'?"
+    "did you mean 'delta_kr' or 'delta_us'?"
+    >>> suggest("Reserve", ["reserves", "rate"])
+    "did you mean 'reserves'?"
     >>> suggest("zzz", [])
     'there are no names to choose from'
     """

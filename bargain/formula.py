@@ -142,11 +142,18 @@ def parse_formula(text: str | float, names: Mapping[str, sp.Basic], *, key: str 
         ) from None
     translator = _Translator(source, names, key)
     try:
-        return translator.expr(tree.body, depth=0)
+        result = translator.expr(tree.body, depth=0)
     except RecursionError:
         raise FormulaError(
             f"{_short(source)} is nested too deeply", key=key, fix="simplify the formula"
         ) from None
+    if result.has(sp.I, sp.zoo, sp.oo, sp.nan):
+        raise FormulaError(
+            f"{_short(source)} contains a complex or infinite constant (e.g. sqrt(-1))",
+            key=key,
+            fix="keep constants real and finite",
+        )
+    return result
 
 
 def _short(source: str, limit: int = 60) -> str:

@@ -165,11 +165,12 @@ class Frontier:
                 failed.append(x)
             elif g[who] > best_val + 1e-13:
                 best_val, best_x = float(g[who]), x
-        if who == 0 and hasattr(self, "x_m2"):
+        if failed:
             # SLSQP can jump onto a bound where a gradient is infinite (sqrt, log) and stall
             # there infeasible: walk back towards a feasible deal and polish from there
+            anchor = self.x_m2 if who == 0 and hasattr(self, "x_m2") else self._best_for(other)
             for bad in failed[:2]:
-                repaired = self._back_to_feasible(bad, self.x_m2, other, level)
+                repaired = self._back_to_feasible(bad, anchor, other, level)
                 if repaired is None:
                     continue
                 polished = self._slsqp(who, repaired, bounds, cons)
@@ -184,6 +185,13 @@ class Frontier:
         if not np.isfinite(best_val):
             return -np.inf, starts[0]
         return best_val, best_x
+
+    def _best_for(self, party: int) -> np.ndarray:
+        """A deal that maximises one party's gain over the box, ignoring the other."""
+        bounds = list(zip(self.problem.lower, self.problem.upper, strict=True))
+        free = {"type": "ineq", "fun": lambda x: np.ones(1), "jac": lambda x: np.zeros_like(x)}
+        found = [self._slsqp(party, x0, bounds, free) for x0 in self.starts[:3]]
+        return max(found, key=lambda x: float(self.gains(x)[party]))
 
     def _slsqp(
         self, who: int, x0: np.ndarray, bounds: list[tuple[float, float]], cons: dict[str, Any]

@@ -304,10 +304,14 @@ def compile_scenario(scenario: Scenario) -> Model:
         breakdown=solve.breakdown if solve else 0.0,
         rounds=solve.rounds if solve else 0,
     )
-    values = scenario.parameter_values()
-    model.problem(values)  # checks the settings at the file's values
-    _check_finite(model, values)
+    check_values(model, scenario.parameter_values())
     return model
+
+
+def check_values(model: Model, values: Mapping[str, float]) -> None:
+    """Check settings and finiteness of every utility component at these parameter values."""
+    model.problem(values)
+    _check_finite(model, values)
 
 
 def _parse(text: Formula, names: Mapping[str, sp.Basic], key: str, path: str) -> sp.Expr:

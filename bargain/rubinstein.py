@@ -2,7 +2,8 @@
 
 Two parties take turns to propose a deal; the responder accepts, rejects (the
 game moves to the next round, with the roles swapped) or, if it has one, takes
-its outside option. In scaled gains over disagreement on the frontier
+its outside option. Time is discounted in gains over disagreement, so the
+disagreement point is what perpetual disagreement is worth. In scaled gains on the frontier
 :math:`g_1 = P(g_2)` (see :mod:`bargain.frontier`), a responder who would
 propose next and get :math:`z` there accepts any offer worth at least
 :math:`R_j(z) = \\max\\{o_j, (1 - p)\\delta_j z - c_j, 0\\}` (see
@@ -17,12 +18,12 @@ each making the responder indifferent:
 or :math:`w = m_2` if :math:`F(m_2) > 0` (party 2 may keep everything when it
 proposes). With discounting alone this is :math:`P(w) = \\delta_1 P(\\delta_2 w)`;
 on the unit pie the first proposer's share is
-:math:`(1 - \\delta_2)/(1 - \\delta_1 \\delta_2)` (Rubinstein 1982, Theorem 1).
+:math:`(1 - \\delta_2)/(1 - \\delta_1 \\delta_2)` (Rubinstein 1982, fixed discounting factors).
 The terms add breakdown risk (Binmore, Rubinstein and Wolinsky 1986: with
 :math:`\\delta = 1` the share is :math:`1/(2 - p)`), the outside-option principle
 (an option changes the outcome only if it beats the responder's equilibrium
 share; Binmore, Shaked and Sutton 1989; Osborne and Rubinstein 1990, ch. 3.12),
-and fixed per-round costs (Rubinstein 1982, Theorem 2: with :math:`c_1 < c_2`
+and fixed per-round costs (Rubinstein 1982, fixed bargaining costs: with :math:`c_1 < c_2`
 the first proposer gets everything, with :math:`c_1 > c_2` it gets :math:`c_2`,
 and with :math:`c_1 = c_2 = c` every share in :math:`[c, 1]` is an equilibrium).
 
@@ -31,6 +32,11 @@ refined by bracketed root finding (never by fixed-point iteration, which can
 cycle), and a stretch where :math:`F` vanishes is an interval of equilibria.
 One root gives status ``ok``; several, or an interval, give ``not_unique`` with
 all of them in the diagnostics. The first proposer's offer is accepted at once.
+Each root is a stationary subgame-perfect equilibrium; by the argument of Shaked
+and Sutton (1984) every subgame-perfect payoff lies between the extreme ones, so
+a single root means the equilibrium is unique. Two roots closer than one grid
+step, or a root where :math:`F` touches zero without changing sign, can be
+missed: raise the frontier's ``resolution`` for wiggly frontiers.
 
 As the time between offers :math:`\\Delta \\to 0`, with
 :math:`\\delta_i = e^{-r_i \\Delta}`, both offers converge to the asymmetric Nash
@@ -48,6 +54,8 @@ References
    experiment. Quarterly Journal of Economics 104(4), 753-770.
 .. [4] Osborne, M. J. and Rubinstein, A. (1990). Bargaining and Markets.
    Academic Press, ch. 3.
+.. [5] Shaked, A. and Sutton, J. (1984). Involuntary unemployment as a perfect
+   equilibrium in a bargaining model. Econometrica 52(6), 1351-1364.
 """
 
 from __future__ import annotations
@@ -61,7 +69,7 @@ from scipy import optimize
 from .deadline import Terms, deadline_solution, describe, refusal, settings_of
 from .frontier import Frontier
 from .problem import BargainingProblem
-from .result import STATUSES, Solution, no_solution, solution_at
+from .result import Solution, no_solution, solution_at
 
 __all__ = ["rubinstein_solution", "stationary_offers"]
 
@@ -119,9 +127,9 @@ def rubinstein_solution(
     rounds = problem.rounds if rounds is None else int(rounds)
     if rounds > 0:
         return deadline_solution(problem, rounds=rounds, first_proposer=first, frontier=frontier)
+    settings = settings_of(problem, first, 0)
     frontier = frontier or Frontier(problem)
     terms = Terms.of(problem, frontier)
-    settings = settings_of(problem, first, 0)
     refused = refusal(problem, frontier, terms, settings)
     if refused:
         return refused
@@ -263,7 +271,10 @@ def _many(
             f"[{hull[who][0]:.6g}, {hull[who][1]:.6g}]"
         )
     else:
-        message = f"{len(roots)} stationary equilibria; {STATUSES['not_unique']}"
+        message = (
+            f"{len(roots)} stationary equilibria: {who}'s utility from "
+            f"{hull[who][0]:.6g} to {hull[who][1]:.6g}"
+        )
     diagnostics = {
         "equilibria": found,
         "interval": hull,

@@ -14,6 +14,7 @@ so that a bad file is rejected before any work starts.
 from __future__ import annotations
 
 import hashlib
+import keyword
 import math
 import re
 import tomllib
@@ -34,19 +35,7 @@ __all__ = ["Issue", "Parameter", "Party", "SolveSettings", "Scenario", "load", "
 
 SCHEMA_VERSION = 1
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = set(FUNCTIONS) | {
-    "True",
-    "False",
-    "None",
-    "and",
-    "or",
-    "not",
-    "if",
-    "else",
-    "lambda",
-    "in",
-    "is",
-}
+_RESERVED = set(FUNCTIONS) | set(keyword.kwlist) | {"True", "False", "None"}
 _DISTRIBUTIONS = {
     "uniform": ("low", "high"),
     "triangular": ("low", "mode", "high"),
@@ -176,7 +165,13 @@ class Scenario:
             _check_bounds(params[name], checked, self.path)
             params[name] = replace(params[name], value=checked)
         overrides = {**self.overrides, **{k: float(v) for k, v in values.items()}}
-        return replace(self, parameters=params, overrides=overrides)
+        changed = replace(self, parameters=params, overrides=overrides)
+        if "model" in self.__dict__:  # formulas do not depend on values: reuse the compiled model
+            from .model import check_values
+
+            check_values(self.model, changed.parameter_values())
+            changed.__dict__["model"] = self.model
+        return changed
 
     @cached_property
     def model(self) -> Model:
@@ -283,7 +278,7 @@ _SOLVE_KEYS = {"first_proposer", "breakdown", "rounds"}
 def _build(raw: Mapping[str, Any], path: str) -> Scenario:
     _unknown_keys(raw, _TOP | _EXTENSIONS, "", path)
     version = raw.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise ScenarioError(
             f"schema_version must be {SCHEMA_VERSION}, got {version!r}",
             key="schema_version",
@@ -403,8 +398,8 @@ def _identifier(name: str, key: str, path: str) -> None:
             f"'{name}' is not a usable name",
             key=key,
             file=path,
-            fix="use letters, digits and _, starting with a letter, and not a function name "
-            "such as exp or min",
+            fix="use letters, digits and _ (not starting with a digit), and not a Python "
+            "keyword or a function name such as exp or min",
         )
 
 
@@ -474,13 +469,7 @@ def _parameters(table: Mapping[str, Any], path: str) -> dict[str, Parameter]:
             )
         value = _number(spec["value"], f"{key}.value", path)
         for needed in ("unit", "source"):
-            if not _text(spec, needed, key, path, required=True).strip():
-                raise ScenarioError(
-                    f"'{needed}' is empty",
-                    key=f"{key}.{needed}",
-                    file=path,
-                    fix=f"say the parameter's {needed}",
-                )
+            _text(spec, needed, key, path, required=True)
         rng = _interval(spec["range"], f"{key}.range", path) if "range" in spec else None
         bounds = _interval(spec["bounds"], f"{key}.bounds", path) if "bounds" in spec else None
         param = Parameter(

@@ -107,7 +107,7 @@ class Report:
 
 
 def solve(scenario: Scenario, *, methods: list[str] | None = None, resolution: int = 81) -> Report:
-    """Solve a scenario by every axiomatic solution concept.
+    """Solve a scenario by every solution concept: axiomatic and Rubinstein.
 
     Parameters
     ----------
@@ -128,7 +128,9 @@ def solve(scenario: Scenario, *, methods: list[str] | None = None, resolution: i
     >>> report = bargain.solve(bargain.load("scenarios/textbook/unit_pie.toml"))
     >>> {name: s.status for name, s in report.solutions.items()}  # doctest: +NORMALIZE_WHITESPACE
     {'nash': 'ok', 'asymmetric_nash': 'ok', 'kalai_smorodinsky': 'ok', 'egalitarian': 'ok',
-     'utilitarian': 'not_unique'}
+     'utilitarian': 'not_unique', 'rubinstein': 'ok', 'rubinstein_other_first': 'ok'}
+    >>> round(report.solutions["rubinstein"].deal["x"], 6)  # (1 - dB) / (1 - dA dB)
+    0.714286
     """
     problem = scenario.problem()
     frontier = Frontier(problem, resolution=resolution)

@@ -327,3 +327,10 @@ def test_every_result_records_its_terms(pie):
     }
     assert all(np.isnan(v) for v in sol.settings["outside_options"].values())
     assert sol.to_dict()["settings"]["outside_options"] == {"A": None, "B": None}
+
+
+def test_bad_first_proposer_is_an_error(pie):
+    """A first proposer other than 0 or 1 is refused with a clear message."""
+    problem, frontier = pie
+    with pytest.raises(ValueError, match="first_proposer must be 0 or 1"):
+        rubinstein_solution(problem, first_proposer=2, frontier=frontier)

@@ -20,7 +20,7 @@ BROKEN = sorted((Path(__file__).parent / "broken").glob("*.toml"))
 def _expected(path: Path) -> list[str]:
     return [
         line.split("# expect:", 1)[1].strip()
-        for line in path.read_text().splitlines()
+        for line in path.read_bytes().decode("utf-8", errors="replace").splitlines()
         if line.startswith("# expect:")
     ]
 
