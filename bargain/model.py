@@ -95,6 +95,7 @@ class Model:
     upper: np.ndarray
     first_proposer: int
     breakdown: float
+    breakdown_expr: sp.Expr
     rounds: int
 
     @functools.cached_property
@@ -201,13 +202,17 @@ class Model:
             discount=settings["discount"],
             outside_options=settings["outside_option"],
             cost_per_round=settings["cost_per_round"],
-            breakdown=self.breakdown,
+            breakdown=self._breakdown(values),
             rounds=self.rounds,
             first_proposer=self.first_proposer,
             parameters=dict(zip(self.parameter_names, theta, strict=True)),
             components=components,
             outputs=outputs if out_names else None,
         )
+
+    def _breakdown(self, values: Mapping[str, float]) -> float:
+        """The per-round breakdown probability at these parameters, checked."""
+        return _probability(self.breakdown_expr, self.parameters, values, self.scenario_path)
 
     def _check_settings(self, settings: dict[str, np.ndarray]) -> None:
         checks = {
@@ -269,24 +274,18 @@ def compile_scenario(scenario: Scenario) -> Model:
             if text is None:
                 settings[party.name][what] = None
                 continue
-            expr = _parse(text, names, f"{key}.{what}", path)
-            used = sorted(s.name for s in expr.free_symbols & set(issues))
-            if used:
-                raise ScenarioError(
-                    f"{what} depends on the issue(s) {', '.join(used)}",
-                    key=f"{key}.{what}",
-                    file=path,
-                    fix=f"{what} is a number or a formula of the parameters only",
-                )
-            settings[party.name][what] = expr
+            settings[party.name][what] = _setting(text, names, issues, f"{key}.{what}", path)
     outputs = {
         name: _parse(text, names, f"outputs.{name}", path)
         for name, text in scenario.outputs.items()
     }
     utilities = {p: sp.Add(*c.values()) for p, c in components.items()}
+    solve = scenario.settings
+    breakdown_expr = _setting(
+        solve.breakdown if solve else 0.0, names, issues, "solve.breakdown", path
+    )
     lower = np.array([i.min for i in scenario.issues])
     upper = np.array([i.max for i in scenario.issues])
-    solve = scenario.settings
     model = Model(
         scenario_path=path,
         party_names=scenario.party_names,
@@ -301,7 +300,8 @@ def compile_scenario(scenario: Scenario) -> Model:
         lower=lower,
         upper=upper,
         first_proposer=scenario.party_names.index(solve.first_proposer) if solve else 0,
-        breakdown=solve.breakdown if solve else 0.0,
+        breakdown=_probability(breakdown_expr, params, scenario.parameter_values(), path),
+        breakdown_expr=breakdown_expr,
         rounds=solve.rounds if solve else 0,
     )
     check_values(model, scenario.parameter_values())
@@ -312,6 +312,42 @@ def check_values(model: Model, values: Mapping[str, float]) -> None:
     """Check settings and finiteness of every utility component at these parameter values."""
     model.problem(values)
     _check_finite(model, values)
+
+
+def _probability(
+    expr: sp.Expr, params: tuple[sp.Symbol, ...], values: Mapping[str, float], path: str
+) -> float:
+    """Evaluate the [solve] breakdown probability and check it lies in [0, 1)."""
+    p = float(sp.lambdify(list(params), expr, NUMPY_MODULES)(*(values[s.name] for s in params)))
+    if not 0.0 <= p < 1.0:
+        raise ScenarioError(
+            f"breakdown is {p:g} at these parameters; it must be a probability in [0, 1)",
+            key="solve.breakdown",
+            file=path,
+            fix="give the per-round probability that talks collapse, e.g. 0.05",
+        )
+    return p
+
+
+def _setting(
+    text: Formula,
+    names: Mapping[str, sp.Basic],
+    issues: tuple[sp.Symbol, ...],
+    key: str,
+    path: str,
+) -> sp.Expr:
+    """Parse a setting: a number or a formula of the parameters only (not the issues)."""
+    expr = _parse(text, names, key, path)
+    used = sorted(s.name for s in expr.free_symbols & set(issues))
+    if used:
+        what = key.rsplit(".", 1)[-1]
+        raise ScenarioError(
+            f"{what} depends on the issue(s) {', '.join(used)}",
+            key=key,
+            file=path,
+            fix=f"{what} is a number or a formula of the parameters only",
+        )
+    return expr
 
 
 def _parse(text: Formula, names: Mapping[str, sp.Basic], key: str, path: str) -> sp.Expr:

@@ -99,7 +99,7 @@ class SolveSettings:
     """Settings of the strategic (non-cooperative) solvers."""
 
     first_proposer: str
-    breakdown: float = 0.0
+    breakdown: Formula = 0.0
     rounds: int = 0
 
 
@@ -687,14 +687,7 @@ def _solve(table: Mapping[str, Any], parties: tuple[Party, Party], path: str) ->
             file=path,
             fix=suggest(str(first), names),
         )
-    breakdown = _number(table.get("breakdown", 0.0), "solve.breakdown", path)
-    if not 0.0 <= breakdown < 1.0:
-        raise ScenarioError(
-            f"breakdown {breakdown:g} is not a probability in [0, 1)",
-            key="solve.breakdown",
-            file=path,
-            fix="give the per-round probability that talks collapse, e.g. 0.05",
-        )
+    breakdown = _formula(table.get("breakdown", 0.0), "solve.breakdown", path)
     rounds = table.get("rounds", 0)
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise ScenarioError(
