@@ -39,19 +39,35 @@ def _num(value: float | None) -> str:
     return f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
 
 
-def _solution_rows(report: Report, label: str | None = None) -> tuple[list[str], list[list[str]]]:
-    issues = list(report.issues)
+def _columns(reports: Sequence[Report]) -> tuple[list[str], list[str]]:
+    """The issues and outputs of several reports, in first-seen order."""
+    issues: list[str] = []
+    outputs: list[str] = []
+    for report in reports:
+        issues += [i for i in report.issues if i not in issues]
+        for sol in report.solutions.values():
+            outputs += [k for k in (sol.outputs or {}) if k not in outputs]
+    return issues, outputs
+
+
+def _solution_rows(
+    report: Report, label: str | None = None, columns: tuple[list[str], list[str]] | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a report's solutions; with a label, gains are by position."""
+    issues, outputs = columns or _columns([report])
     parties = list(report.parties)
-    first = next(iter(report.solutions.values()))
-    outputs = list(first.outputs or {})
-    for sol in report.solutions.values():
-        outputs += [k for k in (sol.outputs or {}) if k not in outputs]
-    header = [*issues, *outputs, *(f"gain_{p}" for p in parties), "status"]
+    if label is None:
+        gain_names = [f"gain_{p}" for p in parties]
+        lead: list[str] = []
+    else:  # comparisons line up scenarios whose parties have different names
+        gain_names = ["gain_1", "gain_2"]
+        lead = ["parties"]
+    header = [*lead, *issues, *outputs, *gain_names, "status"]
     rows = []
     for name, sol in report.solutions.items():
-        cells = [name if label is None else label, *([name] if label is not None else [])]
-        cells += [_num(sol.deal[i]) if sol.deal else "-" for i in issues]
-        cells += [_num((sol.outputs or {}).get(o)) if sol.deal else "-" for o in outputs]
+        cells = [name] if label is None else [label, name, "/".join(parties)]
+        cells += [_num((sol.deal or {}).get(i)) for i in issues]
+        cells += [_num((sol.outputs or {}).get(o)) for o in outputs]
         cells += [_num(sol.gains[p]) if sol.gains else "-" for p in parties]
         cells.append(sol.status)
         rows.append(cells)
@@ -116,16 +132,15 @@ def render_report(report: Report) -> str:
 
 
 def render_comparison(reports: Sequence[Report], names: Sequence[str]) -> str:
-    """One table of every solution of several scenarios, a row per scenario and concept."""
-    blocks = []
+    """One table of every solution of several scenarios, a row per scenario and concept.
+
+    Issues or outputs that a scenario does not have (e.g. an issue it fixes as a
+    parameter) are shown as ``-``; gains are listed by party position.
+    """
+    columns = _columns(reports)
     header: list[str] = []
     rows: list[list[str]] = []
     for report, name in zip(reports, names, strict=True):
-        head, body = _solution_rows(report, label=name)
-        if header and head != header:  # different issues/outputs: start a new block
-            blocks.append(format_table(["scenario", "solution", *header], rows))
-            rows = []
-        header = head
+        header, body = _solution_rows(report, label=name, columns=columns)
         rows += body
-    blocks.append(format_table(["scenario", "solution", *header], rows))
-    return "\n\n".join(blocks)
+    return format_table(["scenario", "solution", *header], rows)
