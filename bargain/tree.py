@@ -77,7 +77,7 @@ from .errors import ScenarioError, suggest
 from .formula import parse_formula
 from .frontier import Frontier
 from .result import STATUSES, _jsonable
-from .scenario import Scenario, load
+from .scenario import Scenario, _kind, load
 from .solve import SOLVERS
 
 __all__ = [
@@ -96,17 +96,6 @@ _TREE_KEYS = {"root", "title", "description", "definitions", "nodes"}
 _NODE_KEYS = {"label", "mover", "children", "probabilities", "payoffs", "solve", "deal", "add"}
 _SOLVE_KEYS = {"scenario", "method", "set"}
 _DEAL_KEYS = {"scenario", "issues", "set"}
-
-
-def _kind(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
 
 
 class _Reader:
