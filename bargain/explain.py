@@ -507,10 +507,13 @@ def _settings(doc: _Doc, scenario: Scenario, names: dict[str, sp.Basic]) -> None
             doc.equation(sp.Symbol(f"{letter}_{party.name}"), parse_formula(value, names), what)
     solve = scenario.settings
     if solve is not None:
+        risk = f"{scenario.model.breakdown:g}"
+        if isinstance(solve.breakdown, str):
+            risk = f"{solve.breakdown} = {risk}"
+        deadline = f"{solve.rounds} rounds" if solve.rounds else "none"
         doc.text(
-            f"first proposer: {solve.first_proposer}; breakdown risk per round: "
-            f"{solve.breakdown:g}; deadline: "
-            + (f"{solve.rounds} rounds" if solve.rounds else "none")
+            f"first proposer: {solve.first_proposer}; breakdown risk per round: {risk}; "
+            f"deadline: {deadline}"
         )
 
 
@@ -632,7 +635,7 @@ def _rubinstein_lines(doc: _Doc, scenario: Scenario, offers: tuple[sp.Expr, sp.E
 
 def _rubinstein_extras(scenario: Scenario) -> str:
     found = []
-    if scenario.settings is not None and scenario.settings.breakdown > 0:
+    if scenario.model.breakdown > 0:
         found.append("breakdown risk")
     if scenario.settings is not None and scenario.settings.rounds > 0:
         found.append("a deadline")

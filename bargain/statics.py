@@ -323,7 +323,9 @@ class _Alternating:
         }
         self.has_option = [model.settings[p]["outside_option"] is not None for p in names]
         self.s = {k: _settings(model, e, theta) for k, e in exprs.items()}
-        self.keep = 1.0 - model.breakdown
+        keep = 1 - model.breakdown_expr  # the chance talks go on after a rejection
+        values, grads = _settings(model, [keep, keep], theta)
+        self.keep, self.keep_t = float(values[0]), grads[0]
 
     def reservation(self, j: int, later: _Derivatives) -> tuple[float, Array, Array]:
         """:math:`\\rho_j` at the responder's next-round utility: value, d/dx, d/dtheta."""
@@ -335,6 +337,7 @@ class _Alternating:
                 wait,
                 self.keep * delta[j] * later.g[j],
                 self.keep * (delta_t[j] * (later.u[j] - d[j]) + delta[j] * (later.u_t[j] - d_t[j]))
+                + self.keep_t * delta[j] * (later.u[j] - d[j])
                 - cost_t[j],
             ),
             (0.0, np.zeros_like(later.g[j]), np.zeros_like(d_t[j])),

@@ -279,3 +279,30 @@ def test_table_and_json():
     data = json.loads(json.dumps(statics.to_dict(), allow_nan=False))
     assert data["derivatives"]["q"]["a"] == pytest.approx(1.0)
     assert np.isclose(data["diagnostics"]["other_offer"]["derivatives"]["q"]["b"], 1.0)
+
+
+def test_breakdown_given_as_a_parameter_has_exact_statics():
+    """[solve] breakdown = "p": dx*/dp matches the closed form of the pie with breakdown risk."""
+    text = "\n".join(
+        [
+            "schema_version = 1",
+            'title = "pie with a breakdown parameter"',
+            "[issues.x]",
+            "min = 0.0",
+            "max = 1.0",
+            "[parameters.p]",
+            "value = 0.1",
+            'unit = "per round"',
+            'source = "test"',
+            "[parties.A]",
+            'utility = "x"',
+            "[parties.B]",
+            'utility = "1 - x"',
+            "[solve]",
+            'breakdown = "p"',
+        ]
+    )
+    scenario = bargain.loads(text)
+    st = bargain.rubinstein_statics(scenario)
+    # with delta = 1 the proposer's share is 1 / (2 - p): derivative 1 / (2 - p)^2
+    assert st.derivatives["x"]["p"] == pytest.approx(1 / (2 - 0.1) ** 2, rel=1e-6)
