@@ -63,9 +63,7 @@ def test_flagship_reports_dollars_and_a_zone(flagship):
     nash = report.solutions["nash"]
     assert nash.ok
     a = flagship.parameters["A"].value * flagship.parameters["pledge_realised"].value
-    assert nash.outputs["equity_usd_bn"] + nash.outputs["loans_usd_bn"] == (
-        pytest.approx(a)
-    )
+    assert nash.outputs["equity_usd_bn"] + nash.outputs["loans_usd_bn"] == (pytest.approx(a))
     assert nash.outputs["equity_usd_bn"] == pytest.approx(a * nash.deal["e"])
     lo, hi = report.zone_of_agreement["e"]
     assert lo <= nash.deal["e"] <= hi
