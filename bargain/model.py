@@ -361,14 +361,14 @@ def _definitions(
     definitions: Mapping[str, Formula], base: dict[str, sp.Basic], path: str
 ) -> dict[str, sp.Expr]:
     """Parse the definitions and substitute them into each other in dependency order."""
-    placeholders = {name: sp.Symbol(f"_def_{name}", real=True) for name in definitions}
+    stand_ins = {name: sp.Symbol(f"_def_{name}", real=True) for name in definitions}
     graph = nx.DiGraph()
     graph.add_nodes_from(definitions)
     parsed = {}
     for name, text in definitions.items():
-        expr = _parse(text, {**base, **placeholders}, f"definitions.{name}", path)
+        expr = _parse(text, {**base, **stand_ins}, f"definitions.{name}", path)
         parsed[name] = expr
-        for other, symbol in placeholders.items():
+        for other, symbol in stand_ins.items():
             if symbol in expr.free_symbols:
                 graph.add_edge(other, name)
     try:
@@ -383,7 +383,7 @@ def _definitions(
         ) from None
     resolved: dict[str, sp.Expr] = {}
     for name in order:
-        resolved[name] = parsed[name].xreplace({placeholders[k]: v for k, v in resolved.items()})
+        resolved[name] = parsed[name].xreplace({stand_ins[k]: v for k, v in resolved.items()})
     return resolved
 
 
