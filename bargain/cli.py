@@ -14,6 +14,7 @@ from typing import Any
 
 from ._version import __version__
 from .errors import BargainError, ScenarioError
+from .reproduce_cli import add_reproduce_command
 from .scenario import Scenario, load
 from .solve import SOLVERS, solve
 
@@ -240,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--firm-power", type=float, default=0.9, help="bargaining power of a side that holds firm"
     )
     p_games.set_defaults(func=_cmd_games)
+    add_reproduce_command(sub)
     return parser
 
 
