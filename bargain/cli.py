@@ -14,6 +14,7 @@ from typing import Any
 
 from ._version import __version__
 from .errors import BargainError, ScenarioError
+from .plot_cli import add_plot_commands
 from .reproduce_cli import add_reproduce_command
 from .scenario import Scenario, load
 from .solve import SOLVERS, solve
@@ -242,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_games.set_defaults(func=_cmd_games)
     add_reproduce_command(sub)
+    add_plot_commands(sub)
     return parser
 
 
