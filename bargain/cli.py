@@ -14,10 +14,12 @@ from typing import Any
 
 from ._version import __version__
 from .errors import BargainError, ScenarioError
+from .explore_cli import add_explore_command
 from .plot_cli import add_plot_commands
 from .reproduce_cli import add_reproduce_command
 from .scenario import Scenario, load
 from .solve import SOLVERS, solve
+from .sweep_cli import add_sweep_commands
 
 __all__ = ["main"]
 
@@ -244,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_games.set_defaults(func=_cmd_games)
     add_reproduce_command(sub)
     add_plot_commands(sub)
+    add_explore_command(sub)
+    add_sweep_commands(sub)
     return parser
 
 

@@ -1,0 +1,198 @@
+"""Tests of the batched solvers against closed forms and the per-scenario solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bargain
+from bargain.batch import BatchModel, batch_nash, batch_rubinstein, batch_solve
+from bargain.frontier import Frontier
+from bargain.nash import nash_solution
+from bargain.rubinstein import rubinstein_solution
+
+FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+TOL = 1e-8
+
+
+def _load(name: str) -> bargain.Scenario:
+    return bargain.load(f"scenarios/textbook/{name}.toml")
+
+
+def _in_range(scenario: bargain.Scenario) -> st.SearchStrategy[dict[str, float]]:
+    """Random values of every parameter that has a range, inside it."""
+    ranged = {n: p.range for n, p in scenario.parameters.items() if p.range}
+    return st.fixed_dictionaries(
+        {n: st.floats(lo, hi, allow_nan=False) for n, (lo, hi) in ranged.items()}
+    )
+
+
+def _per_scenario(scenario: bargain.Scenario, values: dict[str, float]) -> dict:
+    """The per-scenario solutions at the same point, sharing one frontier."""
+    problem = scenario.with_parameters(**values).problem()
+    frontier = Frontier(problem)
+    return {
+        "nash": nash_solution(problem, frontier=frontier),
+        "asymmetric_nash": nash_solution(problem, powers=tuple(problem.powers), frontier=frontier),
+        "rubinstein": rubinstein_solution(problem, frontier=frontier),
+    }
+
+
+def _assert_same(batched, single, issues) -> None:
+    assert batched.status[0] == single.status
+    if single.ok:
+        deal = [single.deal[k] for k in issues]
+        np.testing.assert_allclose(batched.deal[0], deal, atol=TOL, rtol=0)
+
+
+PIE = _load("unit_pie_weighted")
+
+
+@settings(max_examples=15)
+@given(_in_range(PIE))
+def test_unit_pie_weighted_closed_form(values):
+    """Pie with disagreement: x = dA0 + alpha (1 - dA0 - dB0), symmetric and asymmetric."""
+    out = batch_solve(PIE, values, ["nash", "asymmetric_nash"], fallback=False)
+    surplus = 1 - values["dA0"] - values["dB0"]
+    assert out["nash"].deal[0, 0] == pytest.approx(values["dA0"] + surplus / 2, abs=1e-12)
+    expected = values["dA0"] + values["a"] * surplus
+    assert out["asymmetric_nash"].deal[0, 0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_unit_pie_rubinstein_closed_form():
+    """Rubinstein (1982): the first proposer gets (1 - dB) / (1 - dA dB), on arrays."""
+    pie = _load("unit_pie")
+    da = np.linspace(0.5, 0.99, 9)
+    db = np.linspace(0.95, 0.3, 9)
+    res = batch_rubinstein(pie, {"dA": da, "dB": db}, fallback=False)
+    np.testing.assert_allclose(res.deal[:, 0], (1 - db) / (1 - da * db), atol=1e-12)
+    assert not res.fallback.any()
+
+
+def test_breakdown_risk_closed_form():
+    """Binmore-Rubinstein-Wolinsky (1986): with delta = 1 the share is 1 / (2 - p)."""
+    brw = _load("brw_1986_breakdown")
+    res = batch_rubinstein(brw, {"dA": [1.0], "dB": [1.0]}, fallback=False)
+    p = brw.settings.breakdown
+    assert res.deal[0, 0] == pytest.approx(1 / (2 - p), abs=1e-12)
+
+
+@settings(max_examples=4)
+@given(_in_range(_load("concave_power")))
+def test_concave_power_matches_per_scenario(values):
+    """Concave utilities: batched Nash, asymmetric Nash and Rubinstein equal the per-scenario."""
+    scenario = _load("concave_power")
+    batched = batch_solve(scenario, values, ["nash", "asymmetric_nash", "rubinstein"])
+    single = _per_scenario(scenario, values)
+    for name, res in batched.items():
+        assert not res.fallback.any()
+        _assert_same(res, single[name], scenario.issue_names)
+
+
+@settings(max_examples=3)
+@given(_in_range(_load("transferable_project")))
+def test_two_issue_project_matches_per_scenario(values):
+    """Two issues, one at an interior optimum: batched equals the per-scenario solvers."""
+    scenario = _load("transferable_project")
+    batched = batch_solve(scenario, values, ["nash", "rubinstein"])
+    single = _per_scenario(scenario, values)
+    for name, res in batched.items():
+        _assert_same(res, single[name], scenario.issue_names)
+    assert not batched["nash"].fallback.any()
+    t, q = batched["nash"].deal[0]
+    if 0 < t < 1:  # a free transfer: the project maximises the joint surplus, a - q + b = 0
+        assert q == pytest.approx(values["a"] + values["b"], abs=1e-10)
+
+
+@pytest.mark.parametrize("name", ["concave_sqrt", "linear_three_solutions", "unit_pie_weighted"])
+def test_textbook_statuses_match(name):
+    """Where batched Rubinstein does not apply (delta = 1) the fallback gives the same status."""
+    scenario = _load(name)
+    values = scenario.parameter_values()
+    batched = batch_solve(scenario, values, ["nash", "rubinstein"])
+    single = _per_scenario(scenario, values)
+    for method, res in batched.items():
+        _assert_same(res, single[method], scenario.issue_names)
+    assert batched["rubinstein"].fallback.all()
+    assert not batched["nash"].fallback.any()
+
+
+def test_outside_options_fall_back():
+    """Outside options are left to the per-scenario solver, with its answer and status."""
+    scenario = _load("bss_1989_outside_options")
+    res = batch_rubinstein(scenario, {"oB": [0.6, 0.1]})
+    assert res.fallback.all()
+    for k, ob in enumerate([0.6, 0.1]):
+        single = _per_scenario(scenario, {"oB": ob})["rubinstein"]
+        assert res.status[k] == single.status
+        assert res.deal[k, 0] == pytest.approx(single.deal["x"], abs=TOL)
+
+
+def test_no_agreement():
+    """Disagreement payoffs that add to more than the pie: no deal, as the per-scenario says."""
+    values = {"dA0": np.array([0.7, 0.2]), "dB0": np.array([0.6, 0.1])}
+    out = batch_solve(PIE, values, ["nash", "asymmetric_nash"], fallback=False)
+    for res in out.values():
+        assert res.status.tolist() == ["no_agreement", "ok"]
+        assert np.isnan(res.deal[0]).all()
+    single = _per_scenario(PIE, {"dA0": 0.7, "dB0": 0.6})
+    assert single["nash"].status == "no_agreement"
+
+
+def test_flagship_nominal_point_is_the_exact_maximum():
+    """Flagship: the batched Nash deal is a KKT point at least as good as the per-scenario one."""
+    scenario = bargain.load(FLAGSHIP)
+    res = batch_nash(scenario, {}, fallback=False)
+    single = nash_solution(scenario.problem())
+    assert res.status[0] == "ok"
+    e, c = res.deal[0]
+    assert e == pytest.approx(single.deal["e"], abs=1e-7)
+    # SLSQP is exact only to ~1e-6 in c, along which the Nash product is very flat
+    assert c == pytest.approx(single.deal["c"], abs=1e-5)
+    problem = scenario.problem()
+
+    def log_nash(x):
+        return np.log(problem.utility(np.asarray(x)) - problem.disagreement).sum()
+
+    assert log_nash(res.deal[0]) >= log_nash([single.deal["e"], single.deal["c"]]) - 1e-15
+    grad = (problem.jacobian(res.deal[0]) / problem.utility(res.deal[0])[:, None]).sum(axis=0)
+    assert np.abs(grad).max() < 1e-9
+
+
+FLAG = bargain.load(FLAGSHIP)
+
+
+@settings(max_examples=3)
+@given(_in_range(FLAG))
+def test_flagship_random_points_match_per_scenario(values):
+    """Flagship at random points of the ranges: same statuses, same equity share e."""
+    batched = batch_solve(FLAG, values, ["nash", "rubinstein"])
+    single = _per_scenario(FLAG, values)
+    for name, res in batched.items():
+        assert res.status[0] == single[name].status
+        if single[name].ok and not res.fallback[0]:
+            assert res.deal[0, 0] == pytest.approx(single[name].deal["e"], abs=1e-6)
+
+
+def test_batch_model_derivatives_match_model():
+    """The hoisted utilities and gradients equal the compiled model's at random points."""
+    bm = BatchModel(FLAG)
+    rng = np.random.default_rng(3)
+    values = {n: rng.uniform(*p.range, 50) for n, p in FLAG.parameters.items() if p.range}
+    theta = bm.theta(values)
+    x = rng.random((2, 50))
+    u, g, _ = bm.evaluate(x, bm.prepare(theta), derivatives=True)
+    np.testing.assert_allclose(u, np.array(FLAG.model.utility_function(*x, *theta)), rtol=1e-12)
+    jac = np.array(FLAG.model.jacobian_function(*x, *theta))
+    np.testing.assert_allclose(g, jac, rtol=1e-10, atol=1e-12)
+
+
+def test_scale_matches_frontier():
+    """The batched scale of gains equals the frontier's, which sets the tolerances."""
+    bm = BatchModel(FLAG)
+    theta = bm.theta({})
+    ctx = bm.prepare(theta)
+    scale = bm.scale(theta, ctx, bm.settings(theta)["disagreement"])
+    np.testing.assert_allclose(scale[:, 0], Frontier(FLAG.problem()).scale, rtol=1e-12)

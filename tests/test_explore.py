@@ -1,0 +1,284 @@
+"""Tests of bargain.explore's handlers, without a browser (see test_explore_e2e.py for one)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bargain
+from bargain.errors import BargainError, ScenarioError
+
+pytest.importorskip("tomli_w", reason="the explore extra is not installed (tomli-w)")
+
+from bargain.explore import Explorer, default_save_path  # noqa: E402
+from bargain.explore_cli import add_explore_command  # noqa: E402
+
+PIE = "scenarios/textbook/unit_pie.toml"
+FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+FX_RISK = "parties.korea.utility.fx_risk"
+
+
+@pytest.fixture(scope="module")
+def flagship() -> Explorer:
+    """One explorer on the Korea-US flagship, shared (compiling it takes a second)."""
+    return Explorer(FLAGSHIP, resolution=21)
+
+
+def _deals(report: Any) -> dict[str, Any]:
+    return {k: (s.status, s.deal) for k, s in report.solutions.items()}
+
+
+def test_controls_cover_every_ranged_parameter_and_every_component(flagship: Explorer) -> None:
+    """Each parameter with a range gets a slider spanning it, with unit and source."""
+    c = flagship.controls()
+    scenario = bargain.load(FLAGSHIP)
+    ranged = {n: p for n, p in scenario.parameters.items() if p.range is not None}
+    assert [p["name"] for p in c["parameters"]] == list(ranged)
+    for p in c["parameters"]:
+        spec = ranged[p["name"]]
+        assert (p["unit"], p["source"], p["value"]) == (spec.unit, spec.source, spec.value)
+        assert p["min"] <= min(spec.range[0], spec.value) <= p["value"]
+        assert p["max"] >= max(spec.range[1], spec.value) >= p["value"]
+    keys = [f["key"] for f in c["formulas"]]
+    assert keys == [f"parties.{p.name}.utility.{k}" for p in scenario.parties for k in p.utility]
+    assert c["outputs"][:2] == ["equity_usd_bn", "loans_usd_bn"]
+
+
+def test_quick_update_matches_closed_form_rubinstein() -> None:
+    """Changing discount factors moves Rubinstein's split to (1 - dB) / (1 - dA dB)."""
+    ex = Explorer(PIE)
+    for da, db in [(0.9, 0.8), (0.95, 0.7), (0.85, 0.99)]:
+        sol = ex.quick({"dA": da, "dB": db})["solutions"]
+        assert sol["rubinstein"]["deal"]["x"] == pytest.approx((1 - db) / (1 - da * db), abs=1e-9)
+        assert sol["nash"]["deal"]["x"] == pytest.approx(0.5, abs=1e-9)
+
+
+def test_raising_crisis_loss_lowers_equity_share(flagship: Explorer) -> None:
+    """On the flagship a costlier currency crisis lowers e and the equity dollars."""
+    low = flagship.quick({"crisis_loss_share": 0.05})["solutions"]
+    high = flagship.quick({"crisis_loss_share": 0.3})["solutions"]
+    for method in ("nash", "rubinstein"):
+        assert high[method]["deal"]["e"] < low[method]["deal"]["e"]
+        out = high[method]["outputs"]
+        a = bargain.load(FLAGSHIP).parameters["A"].value
+        assert out["equity_usd_bn"] + out["loans_usd_bn"] == pytest.approx(a)  # pledge_realised 1
+
+
+def test_quick_agrees_with_per_scenario_solvers(flagship: Explorer) -> None:
+    """The batched quick stage gives the deals of bargain.solve and its decomposition."""
+    values = {"crisis_loss_share": 0.2, "swap_line": 40.0}
+    quick = flagship.quick(values)
+    report = bargain.solve(
+        bargain.load(FLAGSHIP).with_parameters(**values),
+        methods=["nash", "asymmetric_nash", "rubinstein"],
+        resolution=21,
+    )
+    for method, sol in report.solutions.items():
+        for issue, x in sol.deal.items():
+            # batched Newton vs the per-scenario root finder: equal to their tolerances
+            assert quick["solutions"][method]["deal"][issue] == pytest.approx(x, abs=1e-5)
+    rows = {(r["party"], r["component"]): r["value"] for r in quick["decomposition"]["rows"]}
+    for party, comps in report.solutions["nash"].components.items():
+        for name, value in comps.items():
+            assert rows[(party, name)] == pytest.approx(value, rel=1e-5, abs=1e-6)
+
+
+def test_full_update_equals_bargain_solve_and_draws_the_figure(flagship: Explorer) -> None:
+    """Every concept equals bargain.solve at the same resolution; the figure is SVG."""
+    full = flagship.full({"crisis_loss_share": 0.2})
+    report = bargain.solve(
+        bargain.load(FLAGSHIP).with_parameters(crisis_loss_share=0.2),
+        resolution=flagship.resolution,
+    )
+    assert {k: (s["status"], s["deal"]) for k, s in full["solutions"].items()} == _deals(report)
+    assert full["figure_svg"].lstrip().startswith("<?xml")
+    assert "<svg" in full["figure_svg"]
+    assert flagship.full({}, stale=lambda: True) == {"stale": True}
+
+
+def test_broken_formula_is_reported_on_its_key_and_changes_nothing(flagship: Explorer) -> None:
+    """A misspelt name raises a ScenarioError on the formula's key; the next edit works."""
+    with pytest.raises(ScenarioError) as err:
+        flagship.quick({}, {FX_RISK: "-crisis_loss * p_crisiss"})
+    assert err.value.key == FX_RISK
+    assert "unknown name 'p_crisiss'" in err.value.problem
+    assert "p_crisis" in err.value.fix
+    for bad in ["-crisis_loss * (p_crisis", "__import__('os')", ""]:
+        with pytest.raises(ScenarioError) as err:
+            flagship.quick({}, {FX_RISK: bad})
+        assert err.value.key == FX_RISK
+    base = flagship.quick({})["solutions"]["nash"]["deal"]
+    expected = bargain.solve(bargain.load(FLAGSHIP), methods=["nash"], resolution=21)
+    assert base == pytest.approx(expected.solutions["nash"].deal, abs=1e-5)
+
+
+def test_edited_formula_equals_a_hand_edited_file(tmp_path: Path) -> None:
+    """sqrt(x) for A's utility gives the Nash split x = 1/3 (max sqrt(x)(1 - x))."""
+    ex = Explorer(PIE)
+    quick = ex.quick({}, {"parties.A.utility": "sqrt(x)"})
+    assert quick["solutions"]["nash"]["deal"]["x"] == pytest.approx(1 / 3, abs=1e-7)
+    hand = Path(PIE).read_text().replace('utility = "x"', 'utility = "sqrt(x)"')
+    report = bargain.solve(bargain.loads(hand), resolution=ex.resolution)
+    full = ex.full({}, {"parties.A.utility": "sqrt(x)"})
+    assert {k: (s["status"], s["deal"]) for k, s in full["solutions"].items()} == _deals(report)
+
+
+def test_no_agreement_is_a_status_not_an_error() -> None:
+    """A formula that leaves no gains to share gives no_agreement in both stages."""
+    ex = Explorer(PIE)
+    assert ex.quick({}, {"parties.A.utility": "-x"})["solutions"]["nash"]["status"] == (
+        "no_agreement"
+    )
+    assert ex.full({}, {"parties.A.utility": "-x"})["solutions"]["nash"]["status"] == (
+        "no_agreement"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "formulas", "key"),
+    [
+        ({"dA": 1.5}, {}, "parameters.dA.value"),  # outside the hard bounds [0, 1]
+        ({"dA": float("nan")}, {}, "parameters.dA.value"),
+        ({"dA": "0.9"}, {}, "parameters.dA.value"),
+        ({"dAA": 0.9}, {}, "parameters.dAA"),
+        ({}, {"parties.C.utility": "x"}, "parties.C.utility"),
+    ],
+)
+def test_bad_values_raise_scenario_errors_on_their_key(
+    values: dict[str, Any], formulas: dict[str, Any], key: str
+) -> None:
+    """Values out of bounds, non-numbers and unknown names are ScenarioErrors naming the key."""
+    with pytest.raises(ScenarioError) as err:
+        Explorer(PIE).quick(values, formulas)
+    assert err.value.key == key
+
+
+def test_save_round_trip_solves_to_the_same_answer(flagship: Explorer, tmp_path: Path) -> None:
+    """The saved file loads and solves exactly as the edited scenario; the original is kept."""
+    values = {"crisis_loss_share": 0.25, "A": 200.0}
+    formulas = {FX_RISK: "-1.5 * crisis_loss * p_crisis"}
+    original = Path(FLAGSHIP).read_bytes()
+    saved = flagship.save(tmp_path / "edited.toml", values, formulas)
+    path = Path(saved["path"])
+    assert path == tmp_path / "edited.toml"
+    assert Path(FLAGSHIP).read_bytes() == original
+    text = path.read_text()
+    assert "# changed: A = 200.0 (file: 350.0)" in text
+    assert f"# changed: {FX_RISK}" in text
+    hand = (
+        original.decode()
+        .replace('fx_risk = "-crisis_loss * p_crisis"', f'fx_risk = "{formulas[FX_RISK]}"')
+        .replace("value = 350.0", "value = 200.0")
+        .replace("value = 0.12\n", "value = 0.25\n")
+    )
+    expected = _deals(bargain.solve(bargain.loads(hand), resolution=21))
+    assert _deals(bargain.solve(bargain.load(path), resolution=21)) == expected
+
+
+def test_save_refuses_the_original_and_existing_files(tmp_path: Path) -> None:
+    """Saving over the original is refused always, over another file only with overwrite."""
+    ex = Explorer(PIE)
+    with pytest.raises(ScenarioError, match="original file"):
+        ex.save(Path(PIE).resolve(), {"dA": 0.95})
+    with pytest.raises(ScenarioError, match="original file"):
+        ex.save(PIE, {"dA": 0.95})  # relative to the current folder
+    target = tmp_path / "pie.toml"
+    target.write_text("keep me")
+    with pytest.raises(ScenarioError, match="exists"):
+        ex.save(target, {"dA": 0.95})
+    assert target.read_text() == "keep me"
+    ex.save(target, {"dA": 0.95}, overwrite=True)
+    assert bargain.load(target).parameters["dA"].value == 0.95
+    for bad in ["", str(tmp_path / "pie.txt"), str(tmp_path / "no" / "pie.toml")]:
+        with pytest.raises(ScenarioError):
+            ex.save(bad, {"dA": 0.95})
+    with pytest.raises(ScenarioError):  # invalid edits are not written
+        ex.save(tmp_path / "bad.toml", {}, {"parties.A.utility": "x +"})
+    assert not (tmp_path / "bad.toml").exists()
+
+
+def test_default_save_path_takes_the_next_free_name(tmp_path: Path) -> None:
+    """<stem>_edited.toml, then <stem>_edited_2.toml, next to the file."""
+    src = tmp_path / "pie.toml"
+    src.write_bytes(Path(PIE).read_bytes())
+    assert default_save_path(src) == tmp_path / "pie_edited.toml"
+    (tmp_path / "pie_edited.toml").write_text("")
+    assert default_save_path(src) == tmp_path / "pie_edited_2.toml"
+
+
+def test_figures_zip_holds_both_figures_and_the_scenario() -> None:
+    """The download has the frontier and decomposition as SVG and PNG, and the TOML."""
+    data = Explorer(PIE).figures_zip({"dA": 0.95})
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        toml = zf.read("scenario.toml")
+        png = zf.read("frontier.png")
+    assert names == {
+        "frontier.svg",
+        "frontier.png",
+        "decomposition.svg",
+        "decomposition.png",
+        "scenario.toml",
+    }
+    assert png.startswith(b"\x89PNG")
+    assert bargain.loads(toml).parameters["dA"].value == 0.95
+
+
+def test_server_answers_bad_requests_with_json_and_stops(capfd: pytest.CaptureFixture) -> None:
+    """Bad input gives a 400 JSON error, no traceback; other sites get 403; 127.0.0.1 only."""
+    pytest.importorskip("starlette", reason="the explore extra is not installed (starlette)")
+    pytest.importorskip("uvicorn", reason="the explore extra is not installed (uvicorn)")
+    from bargain.explore import start_server
+
+    server = start_server(Explorer(PIE))
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url, timeout=10) as r:
+            assert b"<title>bargain explore</title>" in r.read()
+
+        def post(path: str, data: bytes, headers: Any = None) -> tuple[int, dict[str, Any]]:
+            req = urllib.request.Request(server.url + path, data=data, headers=headers or {})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as exc:
+                return exc.code, json.loads(exc.read())
+
+        status, body = post("api/quick", json.dumps({"values": {"dA": 0.95}}).encode())
+        assert status == 200
+        assert body["solutions"]["rubinstein"]["deal"]["x"] == pytest.approx(0.2 / (1 - 0.95 * 0.8))
+        for bad in [b"{not json", b"[1]", b'{"values": [1]}', b'{"values": {"dA": NaN}}']:
+            status, body = post("api/quick", bad)
+            assert status == 400
+            assert body["ok"] is False and body["error"]["message"]
+        status, body = post(
+            "api/quick", json.dumps({"formulas": {"parties.A.utility": "x +"}}).encode()
+        )
+        assert (status, body["error"]["key"]) == (400, "parties.A.utility")
+        other_site = {"Origin": "http://example.org"}
+        status, body = post("api/save", b'{"path": "x.toml"}', other_site)
+        assert status == 403 and not Path("x.toml").exists()
+    finally:
+        server.stop()
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+
+
+def test_cli_parses_options_and_reports_a_missing_file() -> None:
+    """`bargain explore` takes --port, --no-browser, --resolution; a bad file is a clean error."""
+    parser = argparse.ArgumentParser(prog="bargain")
+    add_explore_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["explore", PIE, "--port", "8123", "--no-browser"])
+    assert (args.file, args.port, args.no_browser, args.resolution) == (PIE, 8123, True, 41)
+    with pytest.raises(ScenarioError, match="cannot read"):
+        args.func(parser.parse_args(["explore", "missing.toml", "--no-browser"]))
+    with pytest.raises(BargainError, match="--port"):
+        args.func(parser.parse_args(["explore", PIE, "--port", "70000"]))

@@ -1,0 +1,236 @@
+"""Tests of sweeps: specs, Monte Carlo streams, chunked files, resume, engines, tornado."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+import bargain
+from bargain import sweep as sw
+from bargain.errors import ScenarioError
+from bargain.sweep import SweepSpec, Vary, parse_vary, points, run_sweep, tornado
+from bargain.sweep_cli import add_sweep_commands
+
+PIE = "scenarios/textbook/unit_pie_weighted.toml"
+RUB = "scenarios/textbook/rubinstein_1982_discounting.toml"
+FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+
+
+@pytest.fixture(scope="module")
+def pie() -> bargain.Scenario:
+    """The unit pie with disagreement payoffs and powers, loaded once."""
+    return bargain.load(PIE)
+
+
+def _mc(samples: int = 2500, seed: int = 7) -> SweepSpec:
+    return SweepSpec(samples=samples, seed=seed, solvers=("nash", "asymmetric_nash"))
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("dA=0.1:0.2:3", "did you mean 'dA0'"),
+        ("a=0.8:0.2:3", "LO 0.8 is above HI 0.2"),
+        ("a=0.2:0.8:0", "N is 0"),
+        ("a=0.2:0.8:-2", "N is -2"),
+        ("a=-0.5:0.8:3", "leaves the parameter's bounds [0, 1]"),
+        ("a=0.2:0.8", "is not NAME=LO:HI:N"),
+        ("a=x:0.8:3", "must be numbers"),
+    ],
+)
+def test_bad_specs_fail_before_work(pie, tmp_path, monkeypatch, text, needle):
+    """Unknown names, LO > HI, N <= 0 and values outside bounds are ScenarioErrors, no work."""
+    monkeypatch.setattr(sw, "_run_chunk", lambda *a: pytest.fail("work started"))
+    with pytest.raises(ScenarioError, match=None) as err:
+        spec = SweepSpec(vary=(parse_vary(text, PIE),))
+        run_sweep(pie, spec, tmp_path / "out.parquet", workers=1, quiet=True)
+    assert needle in str(err.value)
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_unknown_solver_is_an_error(pie):
+    """A solver the batched engine does not have is named with the choices."""
+    with pytest.raises(ScenarioError, match="choose from nash"):
+        SweepSpec(solvers=("kalai",)).validate(pie)
+
+
+def test_grid_points_are_the_product(pie):
+    """Two grid axes give their Cartesian product, the last axis fastest."""
+    spec = SweepSpec(vary=(Vary("a", 0.2, 0.8, 3), Vary("dA0", 0.0, 0.1, 2)))
+    vals = points(pie, spec, 0, spec.size)
+    assert vals["a"].tolist() == [0.2, 0.2, 0.5, 0.5, 0.8, 0.8]
+    assert vals["dA0"].tolist() == [0.0, 0.1] * 3
+    assert (vals["dB0"] == 0.1).all()
+
+
+def test_monte_carlo_draws_follow_ranges_and_distributions():
+    """Draws stay in each range; triangular modes show; parameters without a range stay put."""
+    flag = bargain.load(FLAGSHIP)
+    vals = points(flag, SweepSpec(samples=20000, seed=1), 0, 20000)
+    for name, p in flag.parameters.items():
+        if p.range is None and p.distribution is None:
+            assert (vals[name] == p.value).all()
+        elif p.distribution is not None and p.distribution["type"] == "triangular":
+            d = p.distribution
+            assert vals[name].min() >= d["low"] and vals[name].max() <= d["high"]
+            mean = (d["low"] + d["mode"] + d["high"]) / 3  # the triangular mean
+            sd = (d["high"] - d["low"]) / np.sqrt(24)
+            assert abs(vals[name].mean() - mean) < 5 * sd / np.sqrt(20000)
+        else:
+            lo, hi = p.range
+            assert vals[name].min() >= lo and vals[name].max() <= hi
+            assert abs(vals[name].mean() - (lo + hi) / 2) < 5 * (hi - lo) / np.sqrt(12 * 20000)
+
+
+def test_draws_do_not_depend_on_the_slice(pie):
+    """Any slice of the sweep gets the same values as the whole: streams are per block."""
+    spec = _mc(3000)
+    whole = points(pie, spec, 0, 3000)
+    for start, stop in [(0, 1), (1000, 1100), (1023, 1025), (2047, 3000)]:
+        part = points(pie, spec, start, stop)
+        for name in whole:
+            np.testing.assert_array_equal(part[name], whole[name][start:stop])
+
+
+def test_block_streams_are_spawned_children(pie):
+    """Block b draws from SeedSequence(seed).spawn(...)[b]."""
+    spec = _mc(3 * sw.BLOCK, seed=11)
+    child = np.random.SeedSequence(11).spawn(3)[2]
+    rng = np.random.default_rng(child)
+    expected = {n: sw._draw(rng, pie.parameters[n], sw.BLOCK) for n in ("dA0", "dB0", "a")}
+    got = points(pie, spec, 2 * sw.BLOCK, 3 * sw.BLOCK)
+    for name, value in expected.items():
+        np.testing.assert_array_equal(got[name], value)
+
+
+def test_sweep_frame_matches_closed_form(pie):
+    """The DataFrame has every parameter and solution column; values are the closed form."""
+    df = sw.sweep(pie, samples=200, seed=3, solvers=["nash", "asymmetric_nash"])
+    assert len(df) == 200
+    surplus = 1 - df["dA0"] - df["dB0"]
+    np.testing.assert_allclose(df["nash.x"], df["dA0"] + surplus / 2, atol=1e-12)
+    np.testing.assert_allclose(df["asymmetric_nash.x"], df["dA0"] + df["a"] * surplus, atol=1e-12)
+    np.testing.assert_allclose(df["nash.u_B"], 1 - df["nash.x"], atol=1e-12)
+    assert set(df["nash.status"]) == {"ok"}
+    assert list(df.columns[:4]) == ["point", "dA0", "dB0", "a"]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_same_seed_same_bytes_for_chunks_and_workers(pie, tmp_path, monkeypatch, suffix):
+    """Byte-identical files with 1 or 2 workers and different chunk sizes."""
+    monkeypatch.setattr(sw, "ROW_GROUP", 1000)  # row groups that cut across chunks
+    spec = _mc()
+    runs = [(1, 700), (2, 400), (1, 5000)]
+    data = []
+    for k, (workers, chunk) in enumerate(runs):
+        out = tmp_path / f"run{k}.{suffix}"
+        run_sweep(pie, spec, out, chunk_size=chunk, workers=workers, quiet=True)
+        data.append(out.read_bytes())
+    assert data[0] == data[1] == data[2]
+    assert not (tmp_path / f"run0.{suffix}.parts").exists()
+
+
+def test_metadata_is_recorded(pie, tmp_path):
+    """Every output records the version, the scenario's hash, the spec and the seed."""
+    spec = _mc(100, seed=5)
+    for suffix in ("parquet", "csv"):
+        out = tmp_path / f"m.{suffix}"
+        run_sweep(pie, spec, out, workers=1, quiet=True)
+        meta = sw.read_metadata(out)
+        assert meta["bargain_version"] == bargain.__version__
+        assert meta["scenario_sha256"] == pie.sha256
+        assert meta["seed"] == 5
+        assert meta["spec"]["samples"] == 100
+        frame = sw.read_sweep(out)
+        assert len(frame) == 100
+
+
+def test_resume_after_a_crash_gives_the_same_file(pie, tmp_path, monkeypatch):
+    """A run killed after some chunks, resumed, equals an uninterrupted run byte for byte."""
+    spec = _mc(3000)
+    clean = tmp_path / "clean.parquet"
+    run_sweep(pie, spec, clean, chunk_size=500, workers=1, quiet=True)
+    out = tmp_path / "crash.parquet"
+    real = sw._run_chunk
+    calls = []
+
+    def crashing(*task):
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as if the machine went down mid-run
+        calls.append(task[3])
+        return real(*task)
+
+    monkeypatch.setattr(sw, "_run_chunk", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(pie, spec, out, chunk_size=500, workers=1, quiet=True)
+    assert not out.exists()
+    monkeypatch.setattr(sw, "_run_chunk", real)
+    with pytest.raises(ScenarioError, match="--resume"):
+        run_sweep(pie, spec, out, chunk_size=500, workers=1, quiet=True)
+    info = run_sweep(pie, spec, out, chunk_size=500, workers=1, quiet=True, resume=True)
+    assert info["chunks_run"] == 3  # six chunks, three were done
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_resume_refuses_a_different_sweep(pie, tmp_path, monkeypatch):
+    """Parts left by another spec are not mixed into a new sweep."""
+    out = tmp_path / "x.parquet"
+    parts = sw._parts_dir(out)
+    parts.mkdir()
+    (parts / "sweep.json").write_text("{}")
+    with pytest.raises(ScenarioError, match="different sweep"):
+        run_sweep(pie, _mc(10), out, workers=1, quiet=True, resume=True)
+
+
+def test_dask_local_cluster_equals_local(pie, tmp_path):
+    """A sweep on a Dask local cluster started here gives the local engine's bytes."""
+    pytest.importorskip("distributed")
+    spec = SweepSpec(vary=(Vary("a", 0.1, 0.9, 5),), samples=300, seed=2, solvers=("nash",))
+    local = tmp_path / "local.parquet"
+    dask = tmp_path / "dask.parquet"
+    run_sweep(pie, spec, local, chunk_size=400, workers=1, quiet=True)
+    run_sweep(pie, spec, dask, chunk_size=400, engine="dask", workers=1, quiet=True)
+    assert dask.read_bytes() == local.read_bytes()
+
+
+def test_rubinstein_sweep_closed_form(tmp_path):
+    """A grid of discount factors: the first proposer's share (1 - dB) / (1 - dA dB)."""
+    scenario = bargain.load(RUB)
+    df = sw.sweep(scenario, vary=["dA=0.5:0.95:4", "dB=0.5:0.95:3"], solvers=["rubinstein"])
+    expected = (1 - df["dB"]) / (1 - df["dA"] * df["dB"])
+    np.testing.assert_allclose(df["rubinstein.x"], expected, atol=1e-12)
+    assert not df["rubinstein.fallback"].any()
+
+
+def test_tornado_swings(pie):
+    """Tornado: x = dA0 + a (1 - dA0 - dB0) moves by the closed-form swing of each range."""
+    t = tornado(pie, solver="asymmetric_nash")
+    swings = dict(zip(t["parameter"], t["swing"], strict=True))
+    a, d_a, d_b = 0.7, 0.2, 0.1
+    assert swings["a"] == pytest.approx((0.9 - 0.1) * (1 - d_a - d_b), abs=1e-12)
+    assert swings["dA0"] == pytest.approx((1 - a) * 0.4, abs=1e-12)
+    assert swings["dB0"] == pytest.approx(a * 0.4, abs=1e-12)
+    assert t["swing"].is_monotonic_decreasing
+
+
+def _cli(argv):
+    parser = argparse.ArgumentParser()
+    add_sweep_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_cli_sweep_and_tornado(tmp_path, capsys):
+    """`bargain sweep` writes the file quietly; `bargain tornado` prints the table."""
+    out = tmp_path / "s.csv"
+    argv = ["sweep", PIE, "--vary", "a=0.1:0.9:5", "--solver", "asymmetric_nash"]
+    assert _cli([*argv, "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    frame = sw.read_sweep(out)
+    expected = 0.2 + frame["a"] * 0.7
+    np.testing.assert_allclose(frame["asymmetric_nash.x"], expected, atol=1e-12)
+    assert _cli(["tornado", PIE, "--solver", "asymmetric_nash"]) == 0
+    text = capsys.readouterr().out
+    assert "asymmetric_nash: x at each end of every range" in text
+    assert text.index(" a ") < text.index("dB0") < text.index("dA0")
