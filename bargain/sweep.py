@@ -47,8 +47,11 @@ __all__ = [
     "BLOCK",
     "SweepSpec",
     "Vary",
+    "metadata",
     "parse_vary",
     "points",
+    "read_metadata",
+    "read_sweep",
     "run_sweep",
     "solve_points",
     "sweep",
@@ -666,7 +669,9 @@ def run_sweep(
     chunks = max(1, math.ceil(spec.size / chunk_size))
     spec_json = json.dumps(spec.to_dict())
     todo = [k for k in range(chunks) if not _part_path(parts, k, fmt).exists()]
-    tasks = [(scenario.path, scenario.sha256, spec_json, k, chunk_size, str(out)) for k in todo]
+    # workers (perhaps on other machines of a Dask cluster) get absolute paths
+    where, target = str(Path(scenario.path).resolve()), str(Path(out).resolve())
+    tasks = [(where, scenario.sha256, spec_json, k, chunk_size, target) for k in todo]
     bar = _progress(spec.size, quiet)
     bar.update(spec.size - sum(min(chunk_size, spec.size - k * chunk_size) for k in todo))
     nworkers = workers or os.cpu_count() or 1
