@@ -148,6 +148,7 @@ class BatchModel:
         self._value = sp.lambdify(stage2, values, NUMPY_MODULES, cse=True)
         self._full = sp.lambdify(stage2, full, NUMPY_MODULES, cse=True)
         self._hoisted = len(table)
+        self._breakdown = sp.lambdify(params, model.breakdown_expr, NUMPY_MODULES)
 
     def theta(self, values: Mapping[str, ArrayLike], size: int | None = None) -> np.ndarray:
         """Parameter arrays of shape ``(P, N)`` in model order; missing names take file values."""
@@ -195,12 +196,18 @@ class BatchModel:
         return u, g, h
 
     def settings(self, theta: np.ndarray) -> dict[str, np.ndarray]:
-        """Disagreement, discount, outside option, power, cost per round: ``(2, N)`` each."""
+        """Disagreement, discount, outside option, power, cost per round: ``(2, N)`` each.
+
+        Also ``"breakdown"``, the per-round breakdown probability ``(N,)`` (it may be a
+        formula of the parameters, so it differs from point to point).
+        """
         size = theta.shape[1]
         with np.errstate(all="ignore"):
             raw = _rows(self.model.settings_function(*theta), size)
+            breakdown = np.broadcast_to(np.asarray(self._breakdown(*theta), dtype=float), (size,))
         table = raw.reshape(2, len(_SETTINGS), size)
         out = {key: table[:, j] for j, key in enumerate(_SETTINGS)}
+        out["breakdown"] = breakdown.copy()
         powers = out["power"]
         both_nan = np.isnan(powers).all(axis=0)
         filled = np.where(np.isnan(powers), 1.0 - np.nansum(powers, axis=0), powers)
@@ -542,8 +549,45 @@ def _kkt_ok(batch: _Batch, objective: Objective, x: np.ndarray) -> np.ndarray:
     # the gradient is tiny on the free issues next to the curvature over the box
     curvature = np.abs(hr).max(axis=(1, 2)) * bm.span.max() + 1e-300
     first = np.abs(gr).max(axis=1) <= _GRAD_TOL * np.maximum(curvature, 1.0)
-    # strictly: a flat direction (e.g. a say over zero cash) can hide a better deal elsewhere
-    return np.isfinite(f) & first & _negdef(hr)
+    ok = np.isfinite(f) & first
+    second = _negdef(hr)
+    flat = ok & ~second
+    if flat.any():
+        second[flat] = _flat_maximum(batch, x[:, flat], u[:, flat], hr[flat], flat)
+    return ok & second
+
+
+def _flat_maximum(
+    batch: Any, x: np.ndarray, u: np.ndarray, hr: np.ndarray, which: np.ndarray
+) -> np.ndarray:
+    """A maximum with flat directions along which neither utility changes at all.
+
+    E.g. Korea's say over projects when there is no equity (``e = 0``): the reduced
+    Hessian is only negative semidefinite. Such a point is still a local maximum
+    (every deal near it gives the same utilities as one with a negative definite
+    reduced Hessian or a strictly binding bound), and its utilities are unique; the
+    issue along the flat direction is then indeterminate. Certified when the
+    utilities are equal, to 1e-10, at six points along each flat direction across
+    the box.
+    """
+    bm = batch.bm
+    lam, vec = np.linalg.eigh(np.nan_to_num(hr))
+    size = np.abs(lam).max(axis=1, keepdims=True) + 1e-300
+    null = np.abs(lam) <= 1e-9 * size
+    ok = np.all((lam < 0) | null, axis=1) & null.any(axis=1)
+    ctx = batch.ctx[:, which]
+    for j in range(bm.n):
+        check = ok & null[:, j]
+        if not check.any():
+            continue
+        d = vec[check, :, j].T * bm.span[:, None]
+        for t in (-1.0, -0.5, -0.1, 0.1, 0.5, 1.0):
+            trial = np.clip(x[:, check] + t * d, bm.lower[:, None], bm.upper[:, None])
+            ut, _, _ = bm.evaluate(trial, ctx[:, check])
+            same = np.all(np.abs(ut - u[:, check]) <= 1e-10 * (1 + np.abs(u[:, check])), axis=0)
+            ok[np.flatnonzero(check)[~same]] = False
+            check[np.flatnonzero(check)[~same]] = False
+    return ok
 
 
 def _start(batch: _Batch, alpha: np.ndarray, extra: Sequence[np.ndarray]) -> tuple:
@@ -801,9 +845,12 @@ def _rubinstein_core(
         sa[0] = np.where(sa[0], g0[1] >= da[1] * g1[1], wa[0] < 0)
         sa[1] = np.where(sa[1], g1[0] >= da[0] * g0[0], wa[1] > 1)
         wa = np.where(sa, np.array([[0.0], [1.0]]), wa)
-        res, jac, _ = _rubinstein_system(part, xa, wa, da, sa)
+        res, jac, free = _rubinstein_system(part, xa, wa, da, sa)
         norm0 = np.abs(res).max(axis=1)
         step = _newton_step(jac, res)
+        # an issue held at a bound stays exactly there (round-off would free it)
+        held = ~np.concatenate([free[0], free[1]], axis=1)
+        step[:, : 2 * n][held] = 0.0
         t = np.ones(active.size)
         accepted = np.zeros(active.size, dtype=bool)
         pending = np.flatnonzero(np.all(np.isfinite(step), axis=1))
@@ -914,9 +961,12 @@ def batch_rubinstein(
 def _rubinstein(batch: _Batch, nash: BatchResult, fallback: bool) -> BatchResult:
     bm, st = batch.bm, batch.settings
     result = _empty(batch, "rubinstein")
-    delta = (1.0 - bm.model.breakdown) * st["discount"]
+    breakdown = st["breakdown"]
+    delta = (1.0 - breakdown) * st["discount"]
     covered = (
         (bm.model.rounds == 0)
+        & (breakdown >= 0)
+        & (breakdown < 1)
         & np.all(st["cost_per_round"] == 0, axis=0)
         & np.all(np.isnan(st["outside_option"]), axis=0)
         & np.all(delta < 1 - 1e-9, axis=0)

@@ -12,6 +12,7 @@ from bargain.batch import BatchModel, batch_nash, batch_rubinstein, batch_solve
 from bargain.frontier import Frontier
 from bargain.nash import nash_solution
 from bargain.rubinstein import rubinstein_solution
+from bargain.sweep import SweepSpec, points
 
 FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
 TOL = 1e-8
@@ -77,6 +78,22 @@ def test_breakdown_risk_closed_form():
     res = batch_rubinstein(brw, {"dA": [1.0], "dB": [1.0]}, fallback=False)
     p = brw.settings.breakdown
     assert res.deal[0, 0] == pytest.approx(1 / (2 - p), abs=1e-12)
+
+
+def test_breakdown_formula_varies_per_point():
+    """BRW (1986): a breakdown given by a parameter is applied at each point's own value.
+
+    With ``q = 1 - p``: ``x* = (1 - q^2 dB^2) / (1 - q^3 dA dB^2)`` for A's share when
+    B gets ``sqrt(1 - x)``.
+    """
+    brw = _load("brw_1986_convergence")
+    p = np.array([0.0, 0.05, 0.2, 0.45])
+    ra, rb, delta = np.array([1.0, 0.5, 2.0, 1.5]), np.array([2.0, 4.0, 0.5, 1.0]), 0.3
+    res = batch_rubinstein(brw, {"p": p, "rA": ra, "rB": rb, "Delta": delta}, fallback=False)
+    q, da, db = 1 - p, np.exp(-ra * delta), np.exp(-rb * delta)
+    expected = (1 - q**2 * db**2) / (1 - q**3 * da * db**2)
+    np.testing.assert_allclose(res.deal[:, 0], expected, atol=1e-10)
+    assert (res.status == "ok").all()
 
 
 @settings(max_examples=4)
@@ -179,6 +196,21 @@ def test_flagship_random_points_match_per_scenario(values):
         assert res.status[0] == single[name].status
         if single[name].ok and not res.fallback[0]:
             assert res.deal[0, 0] == pytest.approx(single[name].deal["e"], abs=1e-6)
+
+
+def test_flagship_corner_without_equity_is_certified():
+    """Flagship corners at e = 0 (Korea's say no longer matters) are solved, as per-scenario."""
+    values = points(FLAG, SweepSpec(samples=40, seed=7), 0, 40)
+    corners = [3, 9]  # points of this seeded sample where the Nash deal has no equity
+    res = batch_nash(FLAG, {k: v[corners] for k, v in values.items()}, fallback=False)
+    assert (res.status == "ok").all() and not res.fallback.any()
+    for row, i in enumerate(corners):
+        problem = FLAG.with_parameters(**{k: float(v[i]) for k, v in values.items()}).problem()
+        single = nash_solution(problem)
+        assert single.ok
+        assert res.deal[row, 0] == pytest.approx(single.deal["e"], abs=1e-6)
+        expected = [single.utilities[p] for p in FLAG.party_names]
+        np.testing.assert_allclose(res.utilities[row], expected, rtol=1e-6)
 
 
 def test_batch_model_derivatives_match_model():
