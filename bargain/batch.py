@@ -533,7 +533,7 @@ def _projected_newton(
     return x, converged, iterations
 
 
-def _kkt_ok(batch: _Batch, objective: Objective, x: np.ndarray) -> np.ndarray:
+def _kkt_ok(batch: Any, objective: Objective, x: np.ndarray) -> np.ndarray:
     """First- and second-order conditions of a maximum over the box, at each point."""
     bm = batch.bm
     sel = np.arange(x.shape[1])
@@ -617,7 +617,7 @@ def _start(batch: _Batch, alpha: np.ndarray, extra: Sequence[np.ndarray]) -> tup
 
 
 def _nash_core(
-    batch: _Batch, alpha: np.ndarray, extra: Sequence[np.ndarray] = ()
+    batch: Any, alpha: np.ndarray, extra: Sequence[np.ndarray] = ()
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Batched Nash: deal (n, N), status code (0 ok, 1 no agreement, 2 fall back), iterations."""
     x, feasible = _start(batch, alpha, extra)
@@ -625,7 +625,7 @@ def _nash_core(
     code = np.zeros(batch.size, dtype=int)
     if not feasible.all():
         idx = np.flatnonzero(~feasible)
-        sub = _sub(batch, idx)
+        sub = _SubSet(batch, idx)
         soft = _softmin_objective(sub.d, sub.scale)
         xs, _, its = _projected_newton(sub, soft, x[:, idx], 1e-12, _feasible(sub))
         iterations[idx] = its
@@ -634,7 +634,7 @@ def _nash_core(
         x[:, idx] = xs
         code[idx] = np.where(low > 0, 0, np.where(low < _NO_DEAL, 1, 2))
     run = np.flatnonzero(code == 0)
-    sub = _sub(batch, run)
+    sub = _SubSet(batch, run)
     objective = _nash_objective(alpha[:, run], sub.d)
     xr, conv, its = _projected_newton(sub, objective, x[:, run])
     iterations[run] += its
@@ -654,21 +654,6 @@ def _feasible(sub: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         return ((u - sub.d[:, which]) / sub.scale[:, which]).min(axis=0) > 1e-6
 
     return stop
-
-
-class _Sub:
-    """A subset of a batch's points (shares the model)."""
-
-    def __init__(self, batch: _Batch, idx: np.ndarray) -> None:
-        self.bm = batch.bm
-        self.ctx = batch.ctx[:, idx]
-        self.d = batch.d[:, idx]
-        self.scale = batch.scale[:, idx]
-        self.size = idx.size
-
-
-def _sub(batch: _Batch, idx: np.ndarray) -> Any:
-    return _Sub(batch, idx)
 
 
 # ------------------------------------------------------------------- public API
@@ -817,14 +802,17 @@ def _newton_step(jac: np.ndarray, res: np.ndarray) -> np.ndarray:
 
 
 def _rubinstein_core(
-    sub: Any, x0: np.ndarray, w0: np.ndarray, delta: np.ndarray
+    sub: Any, x0: np.ndarray, w0: np.ndarray, delta: np.ndarray, nudge: float = 1e-3
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Damped Newton on the two offers: offers (2, n, m), weights, slack, converged, iterations."""
+    """Damped Newton on the two offers: offers (2, n, m), weights, slack, converged, iterations.
+
+    Both offers start at ``x0`` moved ``nudge`` of the way to the box's centre, so
+    that the active sets can form freely.
+    """
     bm = sub.bm
     n, m = bm.n, x0.shape[1]
-    # start both offers a little inside the box, so that the active sets can form freely
     mid = ((bm.lower + bm.upper) / 2)[:, None]
-    x0 = x0 + 1e-3 * (mid - x0)
+    x0 = x0 + nudge * (mid - x0)
     xs = np.stack([x0, x0]).astype(float)
     w = np.stack([w0, w0]).astype(float)
     slack = np.zeros((2, m), dtype=bool)
@@ -886,13 +874,14 @@ def _rubinstein_core(
 
 
 class _SubSet:
-    """A subset of a batch's points."""
+    """A subset of a batch's points (shares the model)."""
 
     def __init__(self, sub: Any, idx: np.ndarray) -> None:
         self.bm = sub.bm
         self.ctx = sub.ctx[:, idx]
         self.d = sub.d[:, idx]
         self.scale = sub.scale[:, idx]
+        self.size = int(np.size(self.d, 1))
 
 
 def _offers_ok(
@@ -958,6 +947,43 @@ def batch_rubinstein(
     return _rubinstein(batch, nash, fallback)
 
 
+def _offers(
+    sub: Any, x_nash: np.ndarray, u_nash: np.ndarray, delta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both stationary offers ``(2, n, m)``, whether certified, and Newton iterations.
+
+    The first attempt starts at the symmetric Nash deal. Points it cannot certify
+    (typically a Nash deal in a corner of the box, where the frontier has a kink)
+    get a second attempt from the asymmetric Nash deal with powers proportional to
+    ``1 / -log(delta_i')``, the limit of the offers as the time between them
+    shrinks (Binmore, Rubinstein and Wolinsky 1986), started exactly on its bounds.
+    """
+    gains = u_nash - sub.d
+    w0 = gains[0] / (gains[0] + gains[1])  # the symmetric Nash point's weight
+    xs, w, slack, conv, its = _rubinstein_core(sub, x_nash, w0, delta)
+    good = conv & _offers_ok(sub, xs, w, delta, slack)
+    retry = np.flatnonzero(~good)
+    if retry.size:
+        part = _SubSet(sub, retry)
+        with np.errstate(divide="ignore"):
+            patience = 1.0 / -np.log(delta[:, retry])
+        alpha = patience / patience.sum(axis=0)
+        x2, code, its2, u2 = _nash_core(part, alpha)
+        fine = np.flatnonzero(code == 0)
+        if fine.size:
+            inner = _SubSet(part, fine)
+            g2 = u2[:, fine] - inner.d
+            w2 = g2[0] / (g2[0] + g2[1])
+            d2 = delta[:, retry[fine]]
+            xr, wr, sr, cr, itr = _rubinstein_core(inner, x2[:, fine], w2, d2, 0.0)
+            ok2 = cr & _offers_ok(inner, xr, wr, d2, sr)
+            done = retry[fine[ok2]]
+            xs[:, :, done] = xr[:, :, ok2]
+            good[done] = True
+            its[retry[fine]] += itr + its2[fine]
+    return xs, good, its
+
+
 def _rubinstein(batch: _Batch, nash: BatchResult, fallback: bool) -> BatchResult:
     bm, st = batch.bm, batch.settings
     result = _empty(batch, "rubinstein")
@@ -975,16 +1001,11 @@ def _rubinstein(batch: _Batch, nash: BatchResult, fallback: bool) -> BatchResult
     run = np.flatnonzero(covered & (nash.status == "ok"))
     if run.size:
         sub = _SubSet(batch, run)
-        x0 = nash.deal[run].T
-        gains = nash.utilities[run].T - sub.d
-        w0 = gains[0] / (gains[0] + gains[1])  # the symmetric Nash point's weight
-        xs, w, slack, conv, its = _rubinstein_core(sub, x0, w0, delta[:, run])
-        good = conv & _offers_ok(sub, xs, w, delta[:, run], slack)
+        xs, good, its = _offers(sub, nash.deal[run].T, nash.utilities[run].T, delta[:, run])
         first = bm.model.first_proposer
-        deal = xs[first].T
         result.iterations[run] = its
         result.status[run[good]] = "ok"
-        result.deal[run[good]] = deal[good]
+        result.deal[run[good]] = xs[first][:, good].T
         u, _, _ = bm.evaluate(xs[first][:, good], sub.ctx[:, good])
         result.utilities[run[good]] = u.T
     if fallback:
