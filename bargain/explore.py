@@ -49,17 +49,17 @@ import tempfile
 import threading
 import time
 import tomllib
-import warnings
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__
 from .errors import BargainError, ScenarioError, suggest
-from .result import Solution, _jsonable, solution_at_deal
+from .result import STATUSES, Solution, _jsonable, no_solution, solution_at_deal
 from .scenario import Scenario, loads
-from .solve import SOLVERS, solve
+from .solve import SOLVERS, Report, _decomposition, solve
 
 __all__ = ["Explorer", "RunningServer", "default_save_path", "make_app", "serve", "start_server"]
 
@@ -344,31 +344,108 @@ class Explorer:
         *,
         stale: Callable[[], bool] = lambda: False,
     ) -> dict[str, Any]:
-        """Every solution concept (:func:`bargain.solve`) and the frontier figure as SVG.
+        """Every solution concept and the frontier figure as SVG.
 
-        Returns ``{"solutions", "decomposition", "frontier", "figure_svg", "seconds"}``,
-        or ``{"stale": True}`` if ``stale()`` turns true after solving (a newer
-        edit has arrived, so the figure is not drawn).
+        The frontier is traced by :func:`bargain.batch_frontier.trace_frontier` and
+        every concept solved by the batched solvers; where the trace cannot be
+        certified, :func:`bargain.solve` (the exact per-scenario solver) does it all
+        and ``"exact_solver"`` is true. Returns ``{"solutions", "decomposition",
+        "frontier", "figure_svg", "exact_solver", "seconds"}``, or ``{"stale":
+        True}`` if ``stale()`` turns true after solving (a newer edit has arrived,
+        so the figure is not drawn).
         """
         start = time.perf_counter()
         scenario = self.scenario(values, formulas)
-        report = solve(scenario, resolution=self.resolution)
+        report, sample = self._report(scenario, formulas or {})
         if stale():
             return {"stale": True}
-        figure = self._frontier_svg(scenario, report)
+        figure = self._frontier_svg(scenario, report, sample)
         return _jsonable(
             {
                 "solutions": {k: _solution_dict(s) for k, s in report.solutions.items()},
                 "decomposition": report.decomposition,
                 "frontier": report.frontier,
                 "figure_svg": figure,
+                "exact_solver": sample is None,
                 "seconds": time.perf_counter() - start,
             }
         )
 
-    def _frontier_svg(self, scenario: Scenario, report: Any) -> str:
-        fig = _frontier_figure(scenario, report, self.resolution)
-        return _save_figures({"frontier": fig}, ("svg",))["frontier.svg"].decode("utf-8")
+    def _report(self, scenario: Scenario, formulas: Mapping[str, Any]) -> tuple[Any, Any]:
+        """Every concept by the batched solvers, with the frontier sample; else bargain.solve."""
+        from .batch_frontier import trace_frontier
+        from .batch_zone import zone_of_agreement
+
+        bm = self._batch_model(formulas)
+        values = {k: [v] for k, v in scenario.parameter_values().items()}
+        theta = bm.theta(values)
+        trace = trace_frontier(bm, theta, self.resolution)
+        if not trace.certified[0]:
+            return solve(scenario, resolution=self.resolution), None
+        solutions = self._batched_solutions(scenario, bm, values, theta, trace)
+        problem = scenario.problem()
+        summary: dict[str, Any] = {"agreement_possible": bool(trace.agreement[0])}
+        zone = None
+        if trace.agreement[0]:
+            ideal = trace.d[0] + trace.scale[0] * [trace.m1[0], trace.m2[0]]
+            summary |= {
+                "convex": bool(trace.convex[0]),
+                "concavity_violation": float(trace.concavity_violation[0]),
+                "ideal": problem.named(ideal),
+            }
+            ends = zone_of_agreement(bm, theta, trace)[0]
+            zone = {
+                k: (float(lo), float(hi))
+                for k, (lo, hi) in zip(scenario.issue_names, ends, strict=True)
+            }
+        report = Report(
+            scenario={"title": scenario.title, "path": scenario.path, "sha256": scenario.sha256},
+            version=__version__,
+            parameters=scenario.parameter_values(),
+            overrides=dict(scenario.overrides),
+            issues={},
+            parties={p.name: p.label for p in scenario.parties},
+            solutions=solutions,
+            frontier=summary,
+            zone_of_agreement=zone,
+            decomposition=_decomposition(scenario, solutions),
+        )
+        return report, trace.sample(0)
+
+    def _batched_solutions(
+        self, scenario: Scenario, bm: Any, values: Mapping[str, Any], theta: Any, trace: Any
+    ) -> dict[str, Solution]:
+        from .batch import _Batch, _nash, _rubinstein, other_first
+        from .batch_axiomatic import batch_axiomatic
+
+        batch = _Batch(bm, theta)
+        pairs = (("nash", "equal"), ("asymmetric_nash", "own"))
+        results = {m: _nash(batch, p, True, check_convexity=True, trace=trace) for m, p in pairs}
+        start = _nash(batch, "equal", False)  # a start even where the set is not convex
+        results["rubinstein"] = _rubinstein(batch, start, True)
+        # the other proposer's offer: the second offer of the same equilibrium
+        results["rubinstein_other_first"] = other_first(batch, results["rubinstein"])
+        results |= batch_axiomatic(bm, theta, trace)
+        problem = scenario.problem()
+        out: dict[str, Solution] = {}
+        for method in SOLVERS:
+            result = results[method]
+            status = str(result.status[0])
+            if status == "ok":
+                out[method] = solution_at_deal(method, problem, result.deal[0], {}, {})
+            elif method == "rubinstein_other_first" and status != "no_agreement":
+                out[method] = SOLVERS[method](problem, batch.frontier_at(0))
+            else:
+                out[method] = no_solution(method, problem, status, _message(method, status))
+        return out
+
+    def _frontier_svg(self, scenario: Scenario, report: Any, sample: Any = None) -> str:
+        from .frontier import pareto_frontier
+        from .plot import frontier_svg
+
+        if sample is None:  # the exact solver's report: sample its frontier
+            sample = pareto_frontier(scenario.problem(), resolution=self.resolution)
+        return frontier_svg(scenario, report, sample)
 
     def figures_zip(
         self, values: Mapping[str, Any] | None = None, formulas: Mapping[str, Any] | None = None
@@ -377,8 +454,8 @@ class Explorer:
         from .plot import decomposition_figure
 
         scenario = self.scenario(values, formulas)
-        report = solve(scenario, resolution=self.resolution)
-        figures = {"frontier": _frontier_figure(scenario, report, self.resolution)}
+        report, sample = self._report(scenario, formulas or {})
+        figures = {"frontier": _frontier_figure(scenario, report, self.resolution, sample)}
         if report.decomposition is not None:
             figures["decomposition"] = decomposition_figure(
                 report.decomposition, parties=report.parties
@@ -457,13 +534,19 @@ def _read(path: Path) -> bytes:
         ) from None
 
 
-def _frontier_figure(scenario: Scenario, report: Any, resolution: int) -> Any:
+def _frontier_figure(scenario: Scenario, report: Any, resolution: int, sample: Any) -> Any:
     from .plot import frontier_figure
 
-    with warnings.catch_warnings():
-        # plot.frontier_figure calls legend() on an empty panel when there is no agreement
-        warnings.filterwarnings("ignore", "No artists with labels found", UserWarning)
-        return frontier_figure(scenario, report, resolution=resolution)
+    return frontier_figure(scenario, report, resolution=resolution, sample=sample)
+
+
+def _message(method: str, status: str) -> str:
+    if method == "utilitarian" and status == "not_unique":
+        return (
+            "the total utility is the same along a segment of the frontier (transferable "
+            "utility): every deal on it is utilitarian"
+        )
+    return STATUSES[status]
 
 
 def _solution_dict(sol: Solution) -> dict[str, Any]:
@@ -851,8 +934,10 @@ async function full(mine) {
   const img = el("img", {alt: "frontier and solutions", id: "frontier-img",
                          src: "data:image/svg+xml;base64," + svg});
   $("figure").replaceChildren(img);
-  $("timing").textContent = "every concept (resolution " + C.resolution + ") and the figure: " +
-      res.seconds.toFixed(2) + " s.";
+  $("timing").textContent = "every concept (frontier resolution " + C.resolution +
+      ") and the figure: " + (1000 * res.seconds).toFixed(0) + " ms" + (res.exact_solver ?
+      " (exact solver: the batched frontier could not be certified here)." : ".");
+  $("timing").dataset.exact = res.exact_solver ? "1" : "0";
   $("results").dataset.fullSeq = String(mine);
 }
 function fillDecomposition(d) {

@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .errors import BargainError
-from .frontier import Frontier
+from .frontier import Frontier, FrontierSample
 from .nash import nash_solution
 from .rubinstein import rubinstein_solution
 
@@ -48,6 +48,7 @@ __all__ = [
     "RubinsteinPath",
     "decomposition_figure",
     "frontier_figure",
+    "frontier_svg",
     "heatmap_figure",
     "histogram_figure",
     "rubinstein_figure",
@@ -160,6 +161,7 @@ def frontier_figure(
     *,
     issue: str | None = None,
     resolution: int = 41,
+    sample: FrontierSample | None = None,
 ) -> Figure:
     """The utility-possibility frontier, the zone of agreement and every solution.
 
@@ -178,6 +180,10 @@ def frontier_figure(
         The issue of the right panel; default the first.
     resolution : int, optional
         Frontier points.
+    sample : FrontierSample, optional
+        The frontier already sampled (:func:`bargain.pareto_frontier`, or
+        :meth:`bargain.batch_frontier.FrontierTrace.sample`); traced here if not
+        given. An empty sample means no agreement.
 
     Returns
     -------
@@ -186,7 +192,11 @@ def frontier_figure(
     from .solve import solve
 
     problem = scenario.problem()
-    frontier = Frontier(problem, resolution=resolution)
+    if sample is None:
+        frontier = Frontier(problem, resolution=resolution)
+        sample = frontier.sample() if frontier.agreement else None
+    elif not len(sample.utilities):
+        sample = None
     report = report or solve(scenario, resolution=resolution)
     issue = issue or scenario.issue_names[0]
     k = scenario.issue_names.index(issue)
@@ -196,8 +206,7 @@ def frontier_figure(
         left, right = fig.subplots(1, 2)
         d = problem.disagreement
         left.plot(*d, "ko", ms=7, label=f"disagreement d = ({d[0]:.3g}, {d[1]:.3g})", zorder=5)
-        if frontier.agreement:
-            sample = frontier.sample()
+        if sample is not None:
             u = sample.utilities
             zone = np.vstack([d, [u[0, 0], d[1]], u, [d[0], u[-1, 1]]])
             left.fill(*zone.T, color="0.85", label="zone of agreement (both gain)")
@@ -237,9 +246,142 @@ def frontier_figure(
         right.set_xlabel(f"utility of {_party_label(scenario, 1)}")
         right.set_ylabel(_issue_label(scenario, issue))
         right.set_title(f"The frontier in terms of {issue}")
-        right.legend(loc="best")
+        if right.get_legend_handles_labels()[0]:  # nothing to label without an agreement
+            right.legend(loc="best")
         fig.suptitle(scenario.title, fontsize=11)
     return fig
+
+
+def frontier_svg(
+    scenario: Scenario, report: Report, sample: FrontierSample, *, issue: str | None = None
+) -> str:
+    """The content of :func:`frontier_figure` as plain SVG text, in about a millisecond.
+
+    For the explorer, which redraws it at every slider move: no matplotlib (whose
+    text layout alone takes a few tenths of a second), no fonts embedded, markers
+    in the colours of :func:`frontier_figure`, the legend under the panels.
+
+    Examples
+    --------
+    >>> import bargain
+    >>> pie = bargain.load("scenarios/textbook/unit_pie.toml")
+    >>> svg = frontier_svg(pie, bargain.solve(pie), bargain.pareto_frontier(pie.problem()))
+    >>> svg.startswith("<svg") and svg.count("<polyline") == 2
+    True
+    """
+    from xml.sax.saxutils import escape
+
+    issue = issue or scenario.issue_names[0]
+    k = scenario.issue_names.index(issue)
+    a, b = scenario.party_names
+    d = np.asarray(sample.disagreement, dtype=float)
+    u, deals = np.asarray(sample.utilities), np.asarray(sample.deals)
+    sols = {
+        n: (s.utilities, s.deal)
+        for n, s in report.solutions.items()
+        if s.ok and s.utilities and s.deal
+    }
+    pts_l = [d, *u] + [np.array([ut[a], ut[b]]) for ut, _ in sols.values()]
+    pts_r = [np.array([p[1], p[0]]) for p in zip(deals[:, k], u[:, 1], strict=True)]
+    pts_r += [np.array([ut[b], deal[issue]]) for ut, deal in sols.values()]
+    zoa = (report.zone_of_agreement or {}).get(issue)
+    if zoa is not None:
+        pts_r += [np.array([u[0, 1], zoa[0]]), np.array([u[0, 1], zoa[1]])]
+    out = [
+        '<svg xmlns="http://www.w3.org/2000/svg" width="900" height="{h}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<text x="450" y="18" text-anchor="middle" font-size="13">{escape(scenario.title)}</text>',
+    ]
+    left = _Panel(60, 40, 360, 280, pts_l)
+    right = _Panel(510, 40, 360, 280, pts_r if len(pts_r) > 1 else pts_l)
+    out += left.axes(
+        f"utility of {_party_label(scenario, 0)}", f"utility of {_party_label(scenario, 1)}"
+    )
+    out += right.axes(f"utility of {_party_label(scenario, 1)}", _issue_label(scenario, issue))
+    if len(u):
+        zone = np.vstack([d, [u[0, 0], d[1]], u, [d[0], u[-1, 1]]])
+        out.append(left.path(zone, 'fill="#d9d9d9" stroke="none"', "polygon"))
+        out.append(left.path(u, 'fill="none" stroke="black" stroke-width="1.5"'))
+        if zoa is not None:
+            band = np.array(
+                [[u[0, 1], zoa[0]], [u[-1, 1], zoa[0]], [u[-1, 1], zoa[1]], [u[0, 1], zoa[1]]]
+            )
+            out.append(right.path(band, 'fill="#d9d9d9" stroke="none"', "polygon"))
+        line = np.column_stack([u[:, 1], deals[:, k]])
+        out.append(right.path(line, 'fill="none" stroke="black" stroke-width="1.5"'))
+    else:
+        out.append(left.text(0.5, 0.5, "no deal beats disagreement for both parties"))
+    out.append(left.marker(d, "black", "disagreement"))
+    legend = [("black", f"disagreement d = ({d[0]:.3g}, {d[1]:.3g})")]
+    for name, sol in report.solutions.items():
+        colour = _STYLE.get(name, ("*", "#4d4d4d"))[1]
+        if name in sols:
+            ut, deal = sols[name]
+            out.append(left.marker(np.array([ut[a], ut[b]]), colour, name))
+            out.append(right.marker(np.array([ut[b], deal[issue]]), colour, name))
+            legend.append((colour, f"{name}: {_deal_text(deal)}"))
+        else:
+            legend.append(("white", f"{name}: {sol.status}"))
+    for j, (colour, label) in enumerate(legend):
+        x, y = 60 + 420 * (j % 2), 360 + 16 * (j // 2)
+        out.append(f'<circle cx="{x}" cy="{y - 4}" r="4.5" fill="{colour}" stroke="black"/>')
+        out.append(f'<text x="{x + 10}" y="{y}">{escape(label)}</text>')
+    out.append("</svg>")
+    out[0] = out[0].format(h=370 + 16 * ((len(legend) + 1) // 2))
+    return "\n".join(out)
+
+
+class _Panel:
+    """One panel of :func:`frontier_svg`: data to pixel coordinates, axes and marks."""
+
+    def __init__(self, x0: float, y0: float, w: float, h: float, points: list) -> None:
+        data = np.array([p for p in points if np.all(np.isfinite(p))] or [[0.0, 0.0]])
+        lo, hi = data.min(axis=0), data.max(axis=0)
+        pad = np.where(hi > lo, 0.06 * (hi - lo), np.maximum(np.abs(lo), 1.0) * 0.1)
+        self.lo, self.hi = lo - pad, hi + pad
+        self.x0, self.y0, self.w, self.h = x0, y0, w, h
+
+    def xy(self, p: np.ndarray) -> tuple[float, float]:
+        t = (np.asarray(p, dtype=float) - self.lo) / (self.hi - self.lo)
+        return self.x0 + t[0] * self.w, self.y0 + (1 - t[1]) * self.h
+
+    def axes(self, xlabel: str, ylabel: str) -> list[str]:
+        from xml.sax.saxutils import escape
+
+        x0, y0, w, h = self.x0, self.y0, self.w, self.h
+        out = [f'<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="black"/>']
+        for t in np.linspace(0, 1, 5):
+            vx = self.lo[0] + t * (self.hi[0] - self.lo[0])
+            vy = self.lo[1] + t * (self.hi[1] - self.lo[1])
+            px, py = x0 + t * w, y0 + (1 - t) * h
+            out.append(f'<line x1="{px:.1f}" y1="{y0}" x2="{px:.1f}" y2="{y0 + h}" stroke="#eee"/>')
+            out.append(f'<line x1="{x0}" y1="{py:.1f}" x2="{x0 + w}" y2="{py:.1f}" stroke="#eee"/>')
+            out.append(f'<text x="{px:.1f}" y="{y0 + h + 14}" text-anchor="middle">{vx:.3g}</text>')
+            out.append(f'<text x="{x0 - 4}" y="{py + 4:.1f}" text-anchor="end">{vy:.3g}</text>')
+        out.append(
+            f'<text x="{x0 + w / 2}" y="{y0 + h + 30}" text-anchor="middle">{escape(xlabel)}</text>'
+        )
+        cx, cy = x0 - 45, y0 + h / 2
+        out.append(
+            f'<text x="{cx}" y="{cy}" text-anchor="middle" '
+            f'transform="rotate(-90 {cx} {cy})">{escape(ylabel)}</text>'
+        )
+        return out
+
+    def path(self, p: np.ndarray, style: str, tag: str = "polyline") -> str:
+        coords = " ".join("{:.2f},{:.2f}".format(*self.xy(q)) for q in p if np.all(np.isfinite(q)))
+        return f'<{tag} points="{coords}" {style}/>'
+
+    def marker(self, p: np.ndarray, colour: str, name: str) -> str:
+        x, y = self.xy(p)
+        return (
+            f'<circle cx="{x:.2f}" cy="{y:.2f}" r="5" fill="{colour}" stroke="black" '
+            f'stroke-width="0.6"><title>{name}</title></circle>'
+        )
+
+    def text(self, tx: float, ty: float, label: str) -> str:
+        x, y = self.x0 + tx * self.w, self.y0 + (1 - ty) * self.h
+        return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{label}</text>'
 
 
 # ----------------------------------------------------------------- decomposition

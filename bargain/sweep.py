@@ -124,6 +124,10 @@ class SweepSpec:
         Batched solution concepts (:data:`bargain.batch.BATCH_METHODS`).
     fallback : bool
         Whether points the batched solvers cannot certify go to the per-scenario solvers.
+    check_convexity : bool
+        Whether the Nash solutions check that the bargaining set is convex (status
+        ``nonconvex`` if not), as the per-scenario solver does; see
+        :func:`bargain.batch.batch_nash` for what skipping it means and saves.
     """
 
     vary: tuple[Vary, ...] = ()
@@ -131,6 +135,7 @@ class SweepSpec:
     seed: int = 0
     solvers: tuple[str, ...] = ("nash", "rubinstein")
     fallback: bool = True
+    check_convexity: bool = True
 
     @property
     def size(self) -> int:
@@ -292,7 +297,9 @@ def solve_points(
     columns: dict[str, Any] = {"point": np.arange(start, stop, dtype=np.int64)}
     columns.update(values)
     if stop > start:
-        results = batch_solve(bm, values, spec.solvers, fallback=spec.fallback)
+        results = batch_solve(
+            bm, values, spec.solvers, fallback=spec.fallback, check_convexity=spec.check_convexity
+        )
         for name in spec.solvers:
             columns.update(results[name].columns(name))
     else:
@@ -317,6 +324,7 @@ def sweep(
     seed: int = 0,
     solvers: Sequence[str] = ("nash", "rubinstein"),
     fallback: bool = True,
+    check_convexity: bool = True,
 ) -> Any:
     """Run a (small) sweep in memory and return a pandas DataFrame, one row per point.
 
@@ -338,6 +346,7 @@ def sweep(
         int(seed),
         tuple(solvers),
         bool(fallback),
+        bool(check_convexity),
     )
     spec.validate(scenario)
     return solve_points(scenario, spec, 0, spec.size)
@@ -350,6 +359,7 @@ def tornado(
     solver: str = "nash",
     issue: str | None = None,
     fallback: bool = True,
+    check_convexity: bool = True,
 ) -> Any:
     """Each parameter from the low to the high end of its range, the others at their values.
 
@@ -392,7 +402,9 @@ def tornado(
     for j, name in enumerate(names):
         values[name][2 * j] = lows[j]
         values[name][2 * j + 1] = highs[j]
-    res = batch_solve(BatchModel(scenario), values, [solver], fallback=fallback)[solver]
+    res = batch_solve(
+        BatchModel(scenario), values, [solver], fallback=fallback, check_convexity=check_convexity
+    )[solver]
     col = res.deal[:, scenario.issue_names.index(issue)]
     frame = pd.DataFrame(
         {
@@ -483,6 +495,7 @@ def _spec_from_dict(data: Mapping[str, Any]) -> SweepSpec:
         int(data["seed"]),
         tuple(data["solvers"]),
         bool(data["fallback"]),
+        bool(data.get("check_convexity", True)),
     )
 
 
@@ -697,6 +710,7 @@ def spec_from_args(
     seed: int | None,
     solvers: str | None,
     fallback: bool = True,
+    check_convexity: bool = True,
 ) -> SweepSpec:
     """Build and validate a spec from command-line strings."""
     names = tuple(s.strip() for s in (solvers or "nash,rubinstein").split(",") if s.strip())
@@ -706,6 +720,7 @@ def spec_from_args(
         int(seed or 0),
         names,
         fallback,
+        check_convexity,
     )
     spec.validate(scenario)
     return spec

@@ -86,6 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000, help="batched sample size")
     parser.add_argument("--loop", type=int, default=300, help="points for the scipy loop")
+    parser.add_argument(
+        "--checked", type=int, default=2000, help="points for Nash with the convexity check"
+    )
     parser.add_argument("--mc", type=int, default=1_000_000, help="Monte Carlo size (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -97,17 +100,28 @@ def main() -> None:
     print(f"flagship: {FLAGSHIP}; {args.points} Monte Carlo points; {os.cpu_count()} CPUs")
 
     t = time.perf_counter()
-    nash = batch_solve(bm, values, ["nash"], fallback=False)["nash"]
+    nash = batch_solve(bm, values, ["nash"], fallback=False, check_convexity=False)["nash"]
     t_nash = time.perf_counter() - t
     t = time.perf_counter()
-    both = batch_solve(bm, values, ["nash", "rubinstein"], fallback=False)
+    both = batch_solve(bm, values, ["nash", "rubinstein"], fallback=False, check_convexity=False)
     t_both = time.perf_counter() - t
     rub = both["rubinstein"]
-    print(f"batched Nash:             {args.points / t_nash:12,.0f} points/s (1 process)")
-    print(f"batched Nash+Rubinstein:  {args.points / t_both:12,.0f} points/s (1 process)")
-    for res in (nash, rub):
+    few = {k: v[: args.checked] for k, v in values.items()}
+    t = time.perf_counter()
+    checked = batch_solve(bm, few, ["nash"], fallback=False)["nash"]
+    t_checked = time.perf_counter() - t
+    print(f"batched Nash (no convexity check):  {args.points / t_nash:12,.0f} points/s (1 process)")
+    print(f"batched Nash+Rubinstein (no check): {args.points / t_both:12,.0f} points/s (1 process)")
+    print(
+        f"batched Nash with the convexity check: {args.checked / t_checked:9,.0f} points/s "
+        f"on {args.checked} points (1 process)"
+    )
+    for res in (nash, rub, checked):
         counts = dict(collections.Counter(res.status.tolist()))
-        print(f"  {res.method} statuses: {counts} (not_converged = left to the fallback)")
+        check = "checked" if res.diagnostics.get("convexity_checked") else "unchecked"
+        print(f"  {res.method} ({check}) statuses: {counts} (not_converged: for the fallback)")
+    same = checked.status == nash.status[: args.checked]
+    print(f"  check vs no check: same status at {same.sum()} of {args.checked} points")
 
     sample = {k: v[: args.loop] for k, v in values.items()}
     t = time.perf_counter()
@@ -115,7 +129,8 @@ def main() -> None:
     t_loop = time.perf_counter() - t
     rate_loop = args.loop / t_loop
     print(f"scipy loop (SLSQP):         {rate_loop:12,.1f} points/s on {args.loop} points")
-    print(f"ratio batched Nash / loop: {args.points / t_nash / rate_loop:,.0f}x")
+    print(f"ratio batched Nash / loop: {args.points / t_nash / rate_loop:,.0f}x (no check)")
+    print(f"ratio checked Nash / loop: {args.checked / t_checked / rate_loop:,.1f}x")
     ok = (nash.status[: args.loop] == "ok") & np.isfinite(loop[:, 0])
     diff = np.abs(nash.deal[: args.loop, 0] - loop[:, 0])
     print(f"largest |e_batched - e_loop| over {ok.sum()} points both solved: {diff[ok].max():.2e}")
@@ -136,7 +151,7 @@ def main() -> None:
     print(f"  points the loop could not start (no grid point with both gains): {missed.sum()}")
 
     if args.mc:
-        mc = SweepSpec(samples=args.mc, seed=1, fallback=False)
+        mc = SweepSpec(samples=args.mc, seed=1, fallback=False, check_convexity=False)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "mc.parquet"
             t = time.perf_counter()
@@ -144,7 +159,8 @@ def main() -> None:
             t_mc = time.perf_counter() - t
             size = out.stat().st_size
         print(
-            f"Monte Carlo of Nash+Rubinstein, {args.mc:,} points, {args.workers} workers, "
+            f"Monte Carlo of Nash+Rubinstein (no convexity check, no fallback), {args.mc:,} "
+            f"points, {args.workers} workers, "
             f"to Parquet: {t_mc:.1f} s ({args.mc / t_mc:,.0f} points/s; {size / 1e6:.0f} MB)"
         )
 

@@ -24,7 +24,7 @@ def pie() -> bargain.Scenario:
     return bargain.load(PIE)
 
 
-def _mc(samples: int = 2500, seed: int = 7) -> SweepSpec:
+def _mc(samples: int = 1100, seed: int = 7) -> SweepSpec:
     return SweepSpec(samples=samples, seed=seed, solvers=("nash", "asymmetric_nash"))
 
 
@@ -120,9 +120,9 @@ def test_sweep_frame_matches_closed_form(pie):
 @pytest.mark.parametrize("suffix", ["parquet", "csv"])
 def test_same_seed_same_bytes_for_chunks_and_workers(pie, tmp_path, monkeypatch, suffix):
     """Byte-identical files with 1 or 2 workers and different chunk sizes."""
-    monkeypatch.setattr(sw, "ROW_GROUP", 1000)  # row groups that cut across chunks
+    monkeypatch.setattr(sw, "ROW_GROUP", 400)  # row groups that cut across chunks
     spec = _mc()
-    runs = [(1, 700), (2, 400), (1, 5000)]
+    runs = [(1, 300), (2, 170), (1, 5000)]
     data = []
     for k, (workers, chunk) in enumerate(runs):
         out = tmp_path / f"run{k}.{suffix}"
@@ -149,9 +149,9 @@ def test_metadata_is_recorded(pie, tmp_path):
 
 def test_resume_after_a_crash_gives_the_same_file(pie, tmp_path, monkeypatch):
     """A run killed after some chunks, resumed, equals an uninterrupted run byte for byte."""
-    spec = _mc(3000)
+    spec = _mc(600)
     clean = tmp_path / "clean.parquet"
-    run_sweep(pie, spec, clean, chunk_size=500, workers=1, quiet=True)
+    run_sweep(pie, spec, clean, chunk_size=100, workers=1, quiet=True)
     out = tmp_path / "crash.parquet"
     real = sw._run_chunk
     calls = []
@@ -164,12 +164,12 @@ def test_resume_after_a_crash_gives_the_same_file(pie, tmp_path, monkeypatch):
 
     monkeypatch.setattr(sw, "_run_chunk", crashing)
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(pie, spec, out, chunk_size=500, workers=1, quiet=True)
+        run_sweep(pie, spec, out, chunk_size=100, workers=1, quiet=True)
     assert not out.exists()
     monkeypatch.setattr(sw, "_run_chunk", real)
     with pytest.raises(ScenarioError, match="--resume"):
-        run_sweep(pie, spec, out, chunk_size=500, workers=1, quiet=True)
-    info = run_sweep(pie, spec, out, chunk_size=500, workers=1, quiet=True, resume=True)
+        run_sweep(pie, spec, out, chunk_size=100, workers=1, quiet=True)
+    info = run_sweep(pie, spec, out, chunk_size=100, workers=1, quiet=True, resume=True)
     assert info["chunks_run"] == 3  # six chunks, three were done
     assert out.read_bytes() == clean.read_bytes()
 
@@ -230,6 +230,12 @@ def test_cli_sweep_and_tornado(tmp_path, capsys):
     frame = sw.read_sweep(out)
     expected = 0.2 + frame["a"] * 0.7
     np.testing.assert_allclose(frame["asymmetric_nash.x"], expected, atol=1e-12)
+    assert sw.read_metadata(out)["spec"]["check_convexity"] is True
+    fast = tmp_path / "fast.csv"
+    argv += ["--no-convexity-check", "--out", str(fast), "--quiet", "--workers", "1"]
+    assert _cli(argv) == 0
+    assert sw.read_metadata(fast)["spec"]["check_convexity"] is False
+    np.testing.assert_allclose(sw.read_sweep(fast)["asymmetric_nash.x"], expected, atol=1e-12)
     assert _cli(["tornado", PIE, "--solver", "asymmetric_nash"]) == 0
     text = capsys.readouterr().out
     assert "asymmetric_nash: x at each end of every range" in text
