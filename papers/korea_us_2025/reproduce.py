@@ -339,7 +339,8 @@ def sensitivity_sections(rep: Reproduction, s: bargain.Scenario, info: dict):
     e_ok = df["nash.e"].to_numpy(dtype=float)[ok]
     qs = np.quantile(e_ok, [0.05, 0.25, 0.5, 0.75, 0.95])
     n_ok, n_no = int(ok.sum()), int((status == "no_agreement").sum())
-    n_unc = SAMPLES - n_ok - n_no
+    n_nc = int((status == "nonconvex").sum())
+    n_unc = SAMPLES - n_ok - n_no - n_nc
     median_back = read_median(rep.out / "monte_carlo.csv")
     rep.check(
         "Monte Carlo median of Nash e: text vs monte_carlo.csv",
@@ -352,19 +353,22 @@ def sensitivity_sections(rep: Reproduction, s: bargain.Scenario, info: dict):
         e_ok, level=0.9, base=base, label="Nash equity share e", failed=SAMPLES - n_ok
     )
     rep.figure(fig, "monte_carlo")
-    mc = {"n": SAMPLES, "ok": n_ok, "no": n_no, "unc": n_unc, "q": qs}
+    mc = {"n": SAMPLES, "ok": n_ok, "no": n_no, "nc": n_nc, "unc": n_unc, "q": qs}
     resolved = resolve_uncertified(rep, s, df, status, e_ok)
     below = float(np.mean(e_ok <= base)) if n_ok else float("nan")
     mc_text = (
         f"All ranged parameters are drawn at once from their distributions ({SAMPLES} draws, "
-        f"seed {SEED}, `bargain.sweep.sweep(..., fallback=False)`). The batched Nash solver "
-        f"finds an agreement it can certify in {n_ok} draws ({pct(n_ok / SAMPLES)}), shows there "
-        f"is no zone of agreement in {n_no} ({pct(n_no / SAMPLES)}) and cannot certify its "
+        f"seed {SEED}, `bargain.sweep.sweep(..., fallback=False)`; each draw's frontier is "
+        "traced to check that the bargaining set is convex, as the per-scenario solver does). "
+        f"The batched Nash solver finds an agreement it can certify in {n_ok} draws "
+        f"({pct(n_ok / SAMPLES)}), shows there is no zone of agreement in {n_no} "
+        f"({pct(n_no / SAMPLES)}), finds a bargaining set that is not convex (where the Nash "
+        f"solution is not defined) in {n_nc} ({pct(n_nc / SAMPLES)}) and cannot certify its "
         f"answer in {n_unc} ({pct(n_unc / SAMPLES)}); those are left out rather than solved "
         "by the per-scenario solver, which is slow (about a second per point). So the share of "
         "draws "
         f"with a zone of agreement lies between {pct(n_ok / SAMPLES)} and "
-        f"{pct((n_ok + n_unc) / SAMPLES)}. Among the certified agreements the Nash equity "
+        f"{pct((n_ok + n_nc + n_unc) / SAMPLES)}. Among the certified agreements the Nash equity "
         f"share has median {pct(qs[2], 2)}, quartiles {pct(qs[1], 2)} and {pct(qs[3], 2)}, "
         f"and 90% interval [{pct(qs[0], 2)}, {pct(qs[4], 2)}] (`monte_carlo.csv` has every "
         "draw). The prediction at the default values is above only "
@@ -399,8 +403,8 @@ def resolve_uncertified(rep: Reproduction, s: bargain.Scenario, df, status, e_ok
     text = (
         f"What are the uncertified draws? The first {todo.size} of them, "
         "solved one by one with the per-scenario solver (`monte_carlo_resolved.csv`), give "
-        f"{int(corner.sum())} deals with no equity at all (e below 1e-6, a corner the batched "
-        f"solver does not certify), {int(inner.sum())} interior deals"
+        f"{int(corner.sum())} deals with no equity at all (e below 1e-6), "
+        f"{int(inner.sum())} interior deals"
         + (f" (median e {pct(float(np.median(e[inner])), 2)})" if inner.any() else "")
         + f", {int((st == 'no_agreement').sum())} without agreement"
         + (f" and {other} still unsolved" if other else "")
@@ -578,11 +582,9 @@ def limitations_section(s: bargain.Scenario, report, mc: dict, reports: dict) ->
             "its tariffs, and so the size and place of the zone of agreement.",
             f"- **The zone of agreement is fragile.** In {pct(mc['ok'] / mc['n'])} of the "
             f"{mc['n']} Monte Carlo draws an agreement is certified, in "
-            f"{pct(mc['no'] / mc['n'])} there is none, and {pct(mc['unc'] / mc['n'])} are not "
-            "certified by the batched solver and are left out of the interval (those re-solved "
-            "one by one are mostly no-equity corners: Section 5.2); an earlier "
-            "run of 100 draws, reported in `docs/korea_us_model.md`, found a zone of agreement "
-            "in 68%.",
+            f"{pct(mc['no'] / mc['n'])} there is none, in {pct(mc['nc'] / mc['n'])} the "
+            f"bargaining set is not convex, and {pct(mc['unc'] / mc['n'])} are not certified by "
+            "the batched solver and are left out of the interval (Section 5.2).",
             f"- **The FX channel is weak at the predicted split.** At the Nash deal Korea's "
             f"expected crisis loss is {bn(-fx, 3)} bn against {bn(-inv, 2)} bn lost on the "
             f"investment itself, so the 1997 argument matters little at this split. Relative to "
