@@ -361,14 +361,20 @@ def sensitivity_sections(rep: Reproduction, s: bargain.Scenario, info: dict):
         f"seed {SEED}, `bargain.sweep.sweep(..., fallback=False)`; each draw's frontier is "
         "traced to check that the bargaining set is convex, as the per-scenario solver does). "
         f"The batched Nash solver finds an agreement it can certify in {n_ok} draws "
-        f"({pct(n_ok / SAMPLES)}), shows there is no zone of agreement in {n_no} "
-        f"({pct(n_no / SAMPLES)}), finds a bargaining set that is not convex (where the Nash "
-        f"solution is not defined) in {n_nc} ({pct(n_nc / SAMPLES)}) and cannot certify its "
-        f"answer in {n_unc} ({pct(n_unc / SAMPLES)}); those are left out rather than solved "
-        "by the per-scenario solver, which is slow (about a second per point). So the share of "
-        "draws "
-        f"with a zone of agreement lies between {pct(n_ok / SAMPLES)} and "
-        f"{pct((n_ok + n_nc + n_unc) / SAMPLES)}. Among the certified agreements the Nash equity "
+        f"({pct(n_ok / SAMPLES)}) and shows there is no zone of agreement in {n_no} "
+        f"({pct(n_no / SAMPLES)}). "
+        + (
+            f"In {n_nc} ({pct(n_nc / SAMPLES)}) the bargaining set is not convex, where the "
+            f"Nash solution is not defined, and in {n_unc} ({pct(n_unc / SAMPLES)}) it cannot "
+            "certify its answer; those are left out rather than solved by the per-scenario "
+            "solver, which is slow (about a second per point). So the share of draws with a "
+            f"zone of agreement lies between {pct(n_ok / SAMPLES)} and "
+            f"{pct((n_ok + n_nc + n_unc) / SAMPLES)}. "
+            if n_nc + n_unc
+            else "Every draw is settled one way or the other: none has a bargaining set that "
+            "is not convex and none is left uncertified. "
+        )
+        + "Among the certified agreements the Nash equity "
         f"share has median {pct(qs[2], 2)}, quartiles {pct(qs[1], 2)} and {pct(qs[3], 2)}, "
         f"and 90% interval [{pct(qs[0], 2)}, {pct(qs[4], 2)}] (`monte_carlo.csv` has every "
         "draw). The prediction at the default values is above only "
@@ -381,8 +387,10 @@ def sensitivity_sections(rep: Reproduction, s: bargain.Scenario, info: dict):
 
 def resolve_uncertified(rep: Reproduction, s: bargain.Scenario, df, status, e_ok) -> str:
     """Solve the first RESOLVE uncertified draws with the per-scenario fallback; describe them."""
-    todo = np.flatnonzero(~np.isin(status, ("ok", "no_agreement")))[:RESOLVE]
+    todo = np.flatnonzero(~np.isin(status, ("ok", "no_agreement", "nonconvex")))[:RESOLVE]
     if todo.size == 0:
+        for stale in rep.out.glob("monte_carlo_resolved.*"):  # from a run that had some
+            stale.unlink()
         return ""
     st, e = [], []
     for k in todo:
@@ -412,7 +420,7 @@ def resolve_uncertified(rep: Reproduction, s: bargain.Scenario, df, status, e_ok
     )
     if corner.sum() * 2 > todo.size:
         pooled = np.concatenate(
-            [e_ok, np.zeros(int(np.sum(~np.isin(status, ("ok", "no_agreement")))))]
+            [e_ok, np.zeros(int(np.sum(~np.isin(status, ("ok", "no_agreement", "nonconvex")))))]
         )
         q = np.quantile(pooled, [0.05, 0.5, 0.95])
         text += (
@@ -582,9 +590,14 @@ def limitations_section(s: bargain.Scenario, report, mc: dict, reports: dict) ->
             "its tariffs, and so the size and place of the zone of agreement.",
             f"- **The zone of agreement is fragile.** In {pct(mc['ok'] / mc['n'])} of the "
             f"{mc['n']} Monte Carlo draws an agreement is certified, in "
-            f"{pct(mc['no'] / mc['n'])} there is none, in {pct(mc['nc'] / mc['n'])} the "
-            f"bargaining set is not convex, and {pct(mc['unc'] / mc['n'])} are not certified by "
-            "the batched solver and are left out of the interval (Section 5.2).",
+            f"{pct(mc['no'] / mc['n'])} there is none"
+            + (
+                f", in {pct(mc['nc'] / mc['n'])} the bargaining set is not convex, and "
+                f"{pct(mc['unc'] / mc['n'])} are not certified by the batched solver and are "
+                "left out of the interval (Section 5.2)."
+                if mc["nc"] + mc["unc"]
+                else "."
+            ),
             f"- **The FX channel is weak at the predicted split.** At the Nash deal Korea's "
             f"expected crisis loss is {bn(-fx, 3)} bn against {bn(-inv, 2)} bn lost on the "
             f"investment itself, so the 1997 argument matters little at this split. Relative to "
