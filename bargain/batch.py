@@ -318,15 +318,42 @@ class _Batch:
         self.d = self.settings["disagreement"]
         self.scale = bm.scale(theta, self.ctx, self.d)
         self._frontiers: dict[int, Frontier] = {}
+        self._traced = np.zeros(0, dtype=int)
+        self._traces: list[Any] = []
 
     def problem_at(self, i: int) -> Any:
         values = dict(zip(self.bm.model.parameter_names, self.theta[:, i], strict=True))
         return self.bm.model.problem({k: float(v) for k, v in values.items()})
 
+    def trace(self, idx: np.ndarray) -> Any:
+        """The traced frontiers of the points ``idx`` (each point traced once per batch)."""
+        from .batch_frontier import trace_frontier
+
+        missing = np.setdiff1d(idx, self._traced)
+        if missing.size:
+            new = trace_frontier(self.bm, self.theta[:, missing], resolution=_RESOLUTION)
+            self._traced = np.concatenate([self._traced, missing])
+            self._traces.append(new)
+            order = np.argsort(self._traced, kind="stable")
+            merged = _concat_traces(self._traces)
+            self._traced, self._traces = self._traced[order], [merged.take(order)]
+        rows = np.searchsorted(self._traced, idx)
+        return self._traces[0].take(rows)
+
     def frontier_at(self, i: int) -> Frontier:
         if i not in self._frontiers:
             self._frontiers[i] = Frontier(self.problem_at(i))
         return self._frontiers[i]
+
+
+def _concat_traces(traces: list[Any]) -> Any:
+    """One trace from several (of different points, the same resolution)."""
+    if len(traces) == 1:
+        return traces[0]
+    first = traces[0]
+    return type(first)(
+        **{f: np.concatenate([getattr(t, f) for t in traces]) for f in first.__dataclass_fields__}
+    )
 
 
 def _empty(batch: _Batch, method: str) -> BatchResult:
@@ -534,8 +561,14 @@ def _projected_newton(
     return x, converged, iterations
 
 
-def _kkt_ok(batch: Any, objective: Objective, x: np.ndarray) -> np.ndarray:
-    """First- and second-order conditions of a maximum over the box, at each point."""
+def _kkt_ok(batch: Any, objective: Objective, x: np.ndarray, flat: bool = False) -> np.ndarray:
+    """First- and second-order conditions of a maximum over the box, at each point.
+
+    With ``flat``, also maxima with directions along which neither utility changes
+    (:func:`_flat_maximum`). Such a maximum is often not the global one (on the
+    Korea-US flagship: no equity, where the say no longer matters, while a small
+    equity share does better), so it is accepted only after a global check.
+    """
     bm = batch.bm
     sel = np.arange(x.shape[1])
     u, g, h = bm.evaluate(x, batch.ctx, derivatives=True)
@@ -552,9 +585,9 @@ def _kkt_ok(batch: Any, objective: Objective, x: np.ndarray) -> np.ndarray:
     first = np.abs(gr).max(axis=1) <= _GRAD_TOL * np.maximum(curvature, 1.0)
     ok = np.isfinite(f) & first
     second = _negdef(hr)
-    flat = ok & ~second
-    if flat.any():
-        second[flat] = _flat_maximum(batch, x[:, flat], u[:, flat], hr[flat], flat)
+    semi = ok & ~second
+    if flat and semi.any():
+        second[semi] = _flat_maximum(batch, x[:, semi], u[:, semi], hr[semi], semi)
     return ok & second
 
 
@@ -767,15 +800,10 @@ def _convexity(
     point's deal. Points whose frontier cannot be traced keep or get code 2.
     ``trace``, if given, is the trace of all the batch's points.
     """
-    from .batch_frontier import trace_frontier
-
     idx = np.flatnonzero(code != 1)
     if idx.size == 0:
         return
-    if trace is None:
-        trace = trace_frontier(batch.bm, batch.theta[:, idx], resolution=_RESOLUTION)
-    else:
-        trace = trace.take(idx)
+    trace = batch.trace(idx) if trace is None else trace.take(idx)
     sure = trace.certified
     code[idx[~sure]] = 2
     code[idx[sure & ~trace.agreement & (code[idx] == 2)]] = 1
@@ -799,8 +827,15 @@ def _convexity(
     x0 = trace.deals[redo, best[redo]].T
     xr, conv, _ = _projected_newton(part, objective, x0)
     ur, _, _ = batch.bm.evaluate(xr, part.ctx)
-    low = ((ur - part.d) / part.scale).min(axis=0)
-    fine = conv & _kkt_ok(part, objective, xr) & (low > _GAIN_TOL)
+    gains = (ur - part.d) / part.scale
+    with np.errstate(all="ignore"):
+        value = (alpha[:, idx[redo]] * np.log(gains)).sum(axis=0)
+    top = grid.max(axis=1)[redo]
+    best_known = value >= top - 1e-12 * (1 + np.abs(top))
+    # on a concave frontier a local maximum that no grid point beats is the maximum,
+    # flat directions included (e.g. no equity, where the say no longer matters)
+    fine = conv & _kkt_ok(part, objective, xr, flat=True) & best_known
+    fine &= gains.min(axis=0) > _GAIN_TOL
     x[:, idx[redo]] = xr
     code[idx[redo]] = np.where(fine, 0, 2)
 
@@ -871,20 +906,27 @@ def _newton_step(jac: np.ndarray, res: np.ndarray) -> np.ndarray:
 
 
 def _rubinstein_core(
-    sub: Any, x0: np.ndarray, w0: np.ndarray, delta: np.ndarray, nudge: float = 1e-3
+    sub: Any,
+    x0: np.ndarray,
+    w0: np.ndarray,
+    delta: np.ndarray,
+    nudge: float = 1e-3,
+    slack0: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Damped Newton on the two offers: offers (2, n, m), weights, slack, converged, iterations.
 
-    Both offers start at ``x0`` moved ``nudge`` of the way to the box's centre, so
-    that the active sets can form freely.
+    The offers start at ``x0`` (one deal ``(n, m)`` for both, or ``(2, n, m)``) moved
+    ``nudge`` of the way to the box's centre, so that the active sets can form
+    freely, with weights ``w0`` (``(m,)`` or ``(2, m)``) and, if given, ``slack0``
+    ``(2, m)`` marking offers that start as their proposer's ideal deal.
     """
     bm = sub.bm
-    n, m = bm.n, x0.shape[1]
+    n, m = bm.n, x0.shape[-1]
     mid = ((bm.lower + bm.upper) / 2)[:, None]
     x0 = x0 + nudge * (mid - x0)
-    xs = np.stack([x0, x0]).astype(float)
-    w = np.stack([w0, w0]).astype(float)
-    slack = np.zeros((2, m), dtype=bool)
+    xs = np.broadcast_to(x0, (2, n, m)).astype(float)
+    w = np.broadcast_to(w0, (2, m)).astype(float)
+    slack = np.zeros((2, m), dtype=bool) if slack0 is None else slack0.astype(bool).copy()
     iterations = np.zeros(m, dtype=int)
     converged = np.zeros(m, dtype=bool)
     active = np.arange(m)
@@ -1054,6 +1096,33 @@ def _offers(
     return xs, good, its
 
 
+def _offers_on_trace(
+    batch: _Batch, idx: np.ndarray, delta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both offers ``(2, n, m)`` of the points ``idx``, started on their traced frontiers.
+
+    See :mod:`bargain.batch_offers`; returns whether each point is certified.
+    """
+    from .batch_offers import offer_starts, stationary_level
+
+    trace = batch.trace(idx)
+    sub = _SubSet(batch, idx)
+    xs = np.full((2, batch.bm.n, idx.size), np.nan)
+    usable = trace.certified & trace.agreement
+    w, unique = stationary_level(trace, delta)
+    run = np.flatnonzero(usable & unique)
+    good = np.zeros(idx.size, dtype=bool)
+    if run.size == 0:
+        return xs, good
+    part = _SubSet(sub, run)
+    x0, w0, slack0 = offer_starts(trace.take(run), delta[:, run], w[run])
+    xr, wr, sr, cr, _ = _rubinstein_core(part, x0, w0, delta[:, run], 0.0, slack0)
+    ok = cr & _offers_ok(part, xr, wr, delta[:, run], sr)
+    xs[:, :, run[ok]] = xr[:, :, ok]
+    good[run[ok]] = True
+    return xs, good
+
+
 def _rubinstein(batch: _Batch, nash: BatchResult, fallback: bool) -> BatchResult:
     bm, st = batch.bm, batch.settings
     result = _empty(batch, "rubinstein")
@@ -1072,6 +1141,11 @@ def _rubinstein(batch: _Batch, nash: BatchResult, fallback: bool) -> BatchResult
     if run.size:
         sub = _SubSet(batch, run)
         xs, good, its = _offers(sub, nash.deal[run].T, nash.utilities[run].T, delta[:, run])
+        if not good.all():
+            bad = np.flatnonzero(~good)
+            xt, gt = _offers_on_trace(batch, run[bad], delta[:, run[bad]])
+            xs[:, :, bad[gt]] = xt[:, :, gt]
+            good[bad[gt]] = True
         first = bm.model.first_proposer
         result.iterations[run] = its
         result.status[run[good]] = "ok"

@@ -185,7 +185,7 @@ def test_flagship_nominal_point_is_the_exact_maximum():
 FLAG = bargain.load(FLAGSHIP)
 
 
-def _match_flagship(values: dict[str, np.ndarray], rows: list[int]) -> None:
+def _match_flagship(values: dict[str, np.ndarray], rows: list[int]) -> dict:
     """Batched (with fallback) and per-scenario Nash and Rubinstein agree at these rows."""
     picked = {k: v[rows] for k, v in values.items()}
     batched = batch_solve(FLAG, picked, ["nash", "rubinstein"])
@@ -195,6 +195,7 @@ def _match_flagship(values: dict[str, np.ndarray], rows: list[int]) -> None:
             assert res.status[j] == single[name].status, (i, name)
             if single[name].ok:
                 assert res.deal[j, 0] == pytest.approx(single[name].deal["e"], abs=1e-6), (i, name)
+    return batched
 
 
 def test_flagship_random_points_match_per_scenario():
@@ -205,7 +206,9 @@ def test_flagship_random_points_match_per_scenario():
     a corner with the Rubinstein offers inside (20).
     """
     values = points(FLAG, SweepSpec(samples=40, seed=7), 0, 40)
-    _match_flagship(values, [2, 6, 10, 20, 37])
+    batched = _match_flagship(values, [2, 6, 10, 20, 37])
+    for res in batched.values():  # all five solved by the batched solvers themselves
+        assert not res.fallback.any()
 
 
 @pytest.mark.slow
