@@ -34,16 +34,23 @@ the compiled utilities (sympy, then lambdify):
   active set for the bounds, started at the Nash solution.
 
 Every point is checked at the end (first- and second-order conditions, both
-gains positive, the offers on the decreasing part of the frontier). A point that
-fails a check, or whose terms the batched solver does not cover (per-round
-costs, outside options, a deadline, a party with :math:`\\delta' = 1`), is solved
-by the per-scenario solver instead: ``BatchResult.fallback`` marks those points
-and ``fallback_rate`` counts them.
+gains positive, the offers on the decreasing part of the frontier).
 
-Unlike the per-scenario solvers, the batched ones do not check the concavity of
-the whole frontier (an 81-point grid of constrained maximisations per point):
-they certify the solution locally (second-order conditions), so a frontier that
-is not concave away from the solution is not reported as ``nonconvex``.
+* **Convexity** (``check_convexity=True``, the default): like
+  :func:`bargain.nash_solution`, the batched Nash solver traces each point's
+  frontier on the same 81-level grid (:mod:`bargain.batch_frontier`) and reports
+  ``nonconvex`` where it is not concave. On a concave frontier a local maximum
+  that no grid point beats is the solution, so the trace also certifies maxima
+  that the local check cannot (a flat direction: no equity, where the say no
+  longer matters), and points are solved again from the best grid point's deal
+  where needed. The trace costs about 10 ms per point; without it an ``ok`` is a
+  local maximum of the Nash product with a negative definite reduced Hessian.
+* **Fallback** (``fallback=True``): a point that fails its check is solved again
+  from its traced frontier (Nash as above; Rubinstein's offers started on the
+  frontier by :mod:`bargain.batch_offers`), and what is still left, or not
+  covered by the batched Rubinstein (per-round costs, outside options, a
+  deadline, a party with :math:`\\delta' = 1`), by the per-scenario solver.
+  ``BatchResult.fallback`` marks the points solved one by one.
 
 References
 ----------
@@ -711,8 +718,10 @@ def batch_nash(
         ``"equal"`` is the symmetric solution (``"nash"``), ``"own"`` the parties'
         powers from the scenario (``"asymmetric_nash"``), or two numbers.
     fallback : bool
-        Solve the points the batched method cannot certify with
-        :func:`bargain.nash_solution` (else their status is ``not_converged``).
+        Solve the points Newton's method cannot certify again, first from their
+        traced frontier (:mod:`bargain.batch_frontier`, about 100 points a second),
+        then with :func:`bargain.nash_solution` (else their status is
+        ``not_converged``). The trace also checks those points' convexity.
     check_convexity : bool
         Trace each point's frontier and report ``nonconvex`` where the bargaining
         set is not convex, as :func:`bargain.nash_solution` does (about 100 points
@@ -765,6 +774,8 @@ def _nash(
     x, code, iterations, _ = _nash_core(batch, alpha, extra)
     if check_convexity:
         _convexity(batch, alpha, x, code, trace)
+    elif fallback and (code == 2).any():  # the trace first: far faster than per scenario
+        _convexity(batch, alpha, x, code, trace, only=code == 2)
     result = _empty(batch, method)
     ok = code == 0
     result.status[ok] = "ok"
@@ -787,7 +798,12 @@ def _nash(
 
 
 def _convexity(
-    batch: _Batch, alpha: np.ndarray, x: np.ndarray, code: np.ndarray, trace: Any = None
+    batch: _Batch,
+    alpha: np.ndarray,
+    x: np.ndarray,
+    code: np.ndarray,
+    trace: Any = None,
+    only: np.ndarray | None = None,
 ) -> None:
     """Check the bargaining set is convex, as the per-scenario Nash solver does; in place.
 
@@ -798,9 +814,10 @@ def _convexity(
     maximum is the solution: a point the batched solver could not certify, or
     whose Nash product a grid point beats, is solved again from the best grid
     point's deal. Points whose frontier cannot be traced keep or get code 2.
-    ``trace``, if given, is the trace of all the batch's points.
+    ``trace``, if given, is the trace of all the batch's points; ``only`` limits
+    the work to these points (a mask).
     """
-    idx = np.flatnonzero(code != 1)
+    idx = np.flatnonzero((code != 1) & (True if only is None else only))
     if idx.size == 0:
         return
     trace = batch.trace(idx) if trace is None else trace.take(idx)
@@ -1036,8 +1053,10 @@ def batch_rubinstein(
     values : mapping of str to array
         Parameter values; parameters not given keep the scenario's values.
     fallback : bool
-        Solve the points the batched method does not cover or cannot certify with
-        :func:`bargain.rubinstein.rubinstein_solution` (else ``not_converged``).
+        Solve the points Newton's method cannot certify again, first with starts on
+        their traced frontier (:mod:`bargain.batch_offers`), then, with the points
+        it does not cover, with :func:`bargain.rubinstein.rubinstein_solution`
+        (else ``not_converged``).
 
     Returns
     -------
@@ -1141,7 +1160,7 @@ def _rubinstein(batch: _Batch, nash: BatchResult, fallback: bool) -> BatchResult
     if run.size:
         sub = _SubSet(batch, run)
         xs, good, its = _offers(sub, nash.deal[run].T, nash.utilities[run].T, delta[:, run])
-        if not good.all():
+        if fallback and not good.all():  # the trace first: far faster than per scenario
             bad = np.flatnonzero(~good)
             xt, gt = _offers_on_trace(batch, run[bad], delta[:, run[bad]])
             xs[:, :, bad[gt]] = xt[:, :, gt]
