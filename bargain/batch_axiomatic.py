@@ -31,9 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from .batch import BatchModel, BatchResult, _Batch, _empty, _fill_fallback
 from .batch_frontier import RATIO, WEIGHT, FrontierTrace, _certify, _gains, _polish, _Pts
 from .batch_frontier import trace_frontier as _trace
+from .batch_model import BatchModel
+from .batch_result import BatchResult, _Batch, _empty, _fill_fallback
 from .egalitarian import egalitarian_solution
 from .frontier import Frontier
 from .kalai_smorodinsky import kalai_smorodinsky_solution

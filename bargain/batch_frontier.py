@@ -46,7 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from .batch import BatchModel, _grid, _negdef, _newton_step, _projected_newton
+from .batch_model import BatchModel, _grid
+from .batch_newton import _negdef, _newton_step, _projected_newton
 from .frontier import _CONCAVITY_TOL, _FEAS_TOL, FrontierSample
 
 __all__ = ["FrontierTrace", "trace_frontier"]

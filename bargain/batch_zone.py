@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .batch import BatchModel, _projected_newton
 from .batch_frontier import FrontierTrace, _Pts
+from .batch_model import BatchModel
+from .batch_newton import _projected_newton
 
 __all__ = ["zone_of_agreement"]
 

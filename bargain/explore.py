@@ -415,8 +415,10 @@ class Explorer:
     def _batched_solutions(
         self, scenario: Scenario, bm: Any, values: Mapping[str, Any], theta: Any, trace: Any
     ) -> dict[str, Solution]:
-        from .batch import _Batch, _nash, _rubinstein, other_first
         from .batch_axiomatic import batch_axiomatic
+        from .batch_nash import _nash
+        from .batch_result import _Batch
+        from .batch_rubinstein import _rubinstein, other_first
 
         batch = _Batch(bm, theta)
         pairs = (("nash", "equal"), ("asymmetric_nash", "own"))

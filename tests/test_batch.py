@@ -263,7 +263,9 @@ def test_nonconvex_set_is_reported_as_the_per_scenario_solver_does():
 
 def test_rubinstein_other_first_is_the_second_offer():
     """Unit pie: the other proposer's offer gives A dA times A's share of the first offer."""
-    from bargain.batch import _Batch, _nash, _rubinstein, other_first
+    from bargain.batch_nash import _nash
+    from bargain.batch_result import _Batch
+    from bargain.batch_rubinstein import _rubinstein, other_first
 
     pie = _load("unit_pie")
     bm = BatchModel(pie)

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import bargain
-from bargain.batch import BatchModel, _Batch, _offers_on_trace
+from bargain.batch import BatchModel
 from bargain.batch_frontier import trace_frontier
 from bargain.batch_offers import hermite, stationary_level
+from bargain.batch_result import _Batch
+from bargain.batch_rubinstein import _offers_on_trace
 
 
 def _trace(name: str, values: dict, resolution: int = 41):
