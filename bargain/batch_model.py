@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from .frontier import start_points
 from .model import _SETTINGS, NUMPY_MODULES
 from .scenario import Scenario
 
@@ -172,16 +173,7 @@ def _rows(raw: Any, size: int) -> np.ndarray:
 
 def _start_points(lower: np.ndarray, upper: np.ndarray, count: int = 8) -> list[np.ndarray]:
     """The starting points of :class:`bargain.Frontier` (seed 0), which set its scale."""
-    rng = np.random.default_rng(0)
-    n = lower.size
-    pts = [(lower + upper) / 2]
-    corners = min(2**n, max(count // 2, 2))
-    for k in rng.permutation(2**n)[:corners] if n <= 20 else range(corners):
-        bits = (int(k) >> np.arange(n)) & 1
-        pts.append(lower + 0.9 * bits * (upper - lower) + 0.05 * (upper - lower))
-    while len(pts) < count:
-        pts.append(lower + rng.random(n) * (upper - lower))
-    return pts
+    return start_points(lower, upper, np.random.default_rng(0), count)
 
 
 def _grid(lower: np.ndarray, upper: np.ndarray) -> list[np.ndarray]:

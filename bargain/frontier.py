@@ -37,6 +37,21 @@ _FEAS_TOL = 1e-9  # constraint tolerance, in scaled utility units
 _CONCAVITY_TOL = 1e-6  # allowed second difference on the grid, in scaled units
 
 
+def start_points(
+    lower: np.ndarray, upper: np.ndarray, rng: np.random.Generator, count: int
+) -> list[np.ndarray]:
+    """Starting deals: the box's centre, some corners pulled 5% inside, random points."""
+    n = lower.size
+    pts = [(lower + upper) / 2]
+    corners = min(2**n, max(count // 2, 2))
+    for k in rng.permutation(2**n)[:corners] if n <= 20 else range(corners):
+        bits = (int(k) >> np.arange(n)) & 1
+        pts.append(lower + 0.9 * bits * (upper - lower) + 0.05 * (upper - lower))
+    while len(pts) < count:
+        pts.append(lower + rng.random(n) * (upper - lower))
+    return pts
+
+
 @dataclass(frozen=True)
 class FrontierSample:
     """Points of the individually rational Pareto frontier, in original utility units.
@@ -126,16 +141,7 @@ class Frontier:
         return self.d + np.asarray(gains) * self.scale
 
     def _start_points(self, rng: np.random.Generator, count: int) -> list[np.ndarray]:
-        lo, hi = self.problem.lower, self.problem.upper
-        n = lo.size
-        pts = [(lo + hi) / 2]
-        corners = min(2**n, max(count // 2, 2))
-        for k in rng.permutation(2**n)[:corners] if n <= 20 else range(corners):
-            bits = (int(k) >> np.arange(n)) & 1
-            pts.append(lo + 0.9 * bits * (hi - lo) + 0.05 * (hi - lo))
-        while len(pts) < count:
-            pts.append(lo + rng.random(n) * (hi - lo))
-        return pts
+        return start_points(self.problem.lower, self.problem.upper, rng, count)
 
     def _scale(self) -> np.ndarray:
         pts = np.array(self.starts)
