@@ -57,6 +57,7 @@ _POLISH_IT = 25  # Newton iterations of the polish
 _KKT_TOL = 1e-9  # largest first-order residual of a certified level (scaled units)
 _BETTER = 1e-10  # a known deal beats a level by more than this: solve it again
 _REPAIRS = 3  # rounds of re-solving beaten levels
+_BARRIER_FTOL = 1e-6  # the barrier stage stops here; the KKT polish makes it exact
 
 
 @dataclass(frozen=True)
@@ -366,7 +367,7 @@ def _solve(
     sub = pts.take(idx)
     xs = starts[:, idx]
     for mu in _MUS:
-        xs, _, _ = _projected_newton(sub, _barrier(sub, who, level[idx], mu), xs, 1e-15)
+        xs, _, _ = _projected_newton(sub, _barrier(sub, who, level[idx], mu), xs, _BARRIER_FTOL)
     z, _, _ = _gains(sub, xs)
     gap = z[1 - who] - level[idx]
     l0 = np.where(gap > 0, _MUS[-1] / gap, 0.0)
@@ -525,15 +526,13 @@ def _levels(pts, pts_i, v, xs, zs, x2, p, deals, mult, good) -> None:
     p[rows, cols], deals[rows, cols], mult[rows, cols], good[rows, cols] = val, x.T, lam, cert
     for _ in range(_REPAIRS):
         # a deal found at a higher level is feasible here: if it does better, start from it
-        beat = np.zeros(rows.size, dtype=bool)
-        src = np.zeros((pts.bm.n, rows.size))
-        for j, i in enumerate(pts_i):
-            sl = slice(j * (res - 1), (j + 1) * (res - 1))
-            known = np.maximum.accumulate(np.nan_to_num(p[i, ::-1], nan=-np.inf))[::-1]
-            arg = _argmax_above(p[i])
-            better = known[:-1] > p[i, :-1] + _BETTER * (1 + np.abs(p[i, :-1]))
-            beat[sl] = better
-            src[:, sl] = deals[i, arg[:-1]].T
+        here = p[pts_i]  # (m, R), the points' levels in the order of ``rows``
+        known = np.maximum.accumulate(np.nan_to_num(here[:, ::-1], nan=-np.inf), axis=1)
+        with np.errstate(invalid="ignore"):
+            better = known[:, ::-1][:, :-1] > here[:, :-1] + _BETTER * (1 + np.abs(here[:, :-1]))
+        beat = better.ravel()
+        arg = _argmax_above(here)
+        src = deals[pts_i[:, None], arg[:, :-1]].reshape(-1, pts.bm.n).T
         if not beat.any():
             break
         b = np.flatnonzero(beat)
@@ -551,14 +550,21 @@ def _levels(pts, pts_i, v, xs, zs, x2, p, deals, mult, good) -> None:
 
 
 def _argmax_above(p: np.ndarray) -> np.ndarray:
-    """For each level, the index of the best value at this level or above."""
-    out = np.arange(p.size)
-    best = p.size - 1
-    for j in range(p.size - 1, -1, -1):
-        if not np.nan_to_num(p[j], nan=-np.inf) < p[best]:
-            best = j
-        out[j] = best
-    return out
+    """For each level (last axis), the index of the best value at this level or above.
+
+    Ties go to the lowest index; nan counts as minus infinity. The answer at level
+    ``j`` is the first "record" at or after ``j``: a level at least as good as
+    every level above it.
+
+    >>> _argmax_above(np.array([[1.0, 3.0, np.nan, 3.0, 2.0]])).tolist()
+    [[1, 1, 3, 3, 4]]
+    """
+    q = np.nan_to_num(p, nan=-np.inf)
+    after = np.maximum.accumulate(q[..., ::-1], axis=-1)[..., ::-1]  # max(q[j:])
+    tail = np.full(q.shape[:-1] + (1,), -np.inf)
+    record = q >= np.concatenate([after[..., 1:], tail], axis=-1)
+    pos = np.where(record, np.arange(q.shape[-1]), q.shape[-1])
+    return np.minimum.accumulate(pos[..., ::-1], axis=-1)[..., ::-1]
 
 
 def _finish(scale, d, m1, m2, has, v, p, deals, mult, good, cert2) -> FrontierTrace:

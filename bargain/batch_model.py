@@ -168,7 +168,11 @@ class BatchModel:
 
 
 def _rows(raw: Any, size: int) -> np.ndarray:
-    return np.array([np.broadcast_to(np.asarray(r, dtype=float), (size,)) for r in raw])
+    """The outputs of a lambdified list (arrays and constants) as one ``(k, size)`` array."""
+    out = np.empty((len(raw), size))
+    for i, r in enumerate(raw):
+        out[i] = r  # broadcasts a constant
+    return out
 
 
 def _start_points(lower: np.ndarray, upper: np.ndarray, count: int = 8) -> list[np.ndarray]:
