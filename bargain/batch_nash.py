@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .batch_model import _grid
-from .batch_newton import Objective, _negdef, _projected_newton, _reduce
+from .batch_newton import Objective, _negdef, _projected_newton, _reduce, _solve
 from .batch_result import BatchResult, _Batch, _empty, _fill_fallback, _SubSet
 from .frontier import Frontier
 from .nash import nash_solution
@@ -65,13 +65,23 @@ def _softmin_objective(d: np.ndarray, scale: np.ndarray) -> Objective:
     return objective
 
 
-def _kkt_ok(batch: Any, objective: Objective, x: np.ndarray, flat: bool = False) -> np.ndarray:
+def _kkt_ok(
+    batch: Any,
+    objective: Objective,
+    x: np.ndarray,
+    flat: bool = False,
+    converged: np.ndarray | None = None,
+) -> np.ndarray:
     """First- and second-order conditions of a maximum over the box, at each point.
 
     With ``flat``, also maxima with directions along which neither utility changes
     (:func:`_flat_maximum`). Such a maximum is often not the global one (on the
     Korea-US flagship: no equity, where the say no longer matters, while a small
     equity share does better), so it is accepted only after a global check.
+    With ``converged`` (the Newton method's own verdict), a point must also have
+    converged or sit where the next Newton step is below ``1e-10`` of the box: at
+    an ill-conditioned maximum the line search can stall at the noise floor of
+    the objective one tiny step short.
     """
     bm = batch.bm
     sel = np.arange(x.shape[1])
@@ -88,6 +98,11 @@ def _kkt_ok(batch: Any, objective: Objective, x: np.ndarray, flat: bool = False)
     curvature = np.abs(hr).max(axis=(1, 2)) * bm.span.max() + 1e-300
     first = np.abs(gr).max(axis=1) <= _GRAD_TOL * np.maximum(curvature, 1.0)
     ok = np.isfinite(f) & first
+    if converged is not None:
+        step = _solve(hr, gr)
+        with np.errstate(invalid="ignore"):
+            near = np.abs(step / bm.span).max(axis=1) <= 1e-10
+        ok &= converged | near
     second = _negdef(hr)
     semi = ok & ~second
     if flat and semi.any():
@@ -179,7 +194,7 @@ def _nash_core(
     x[:, run] = xr
     u, _, _ = batch.bm.evaluate(xr, sub.ctx)
     low = ((u - sub.d) / sub.scale).min(axis=0)
-    good = conv & _kkt_ok(sub, objective, xr) & (low > _GAIN_TOL)
+    good = _kkt_ok(sub, objective, xr, converged=conv) & (low > _GAIN_TOL)
     code[run[~good]] = 2
     return x, code, iterations, u
 
@@ -297,7 +312,7 @@ def _convexity(
     best_known = value >= top - 1e-12 * (1 + np.abs(top))
     # on a concave frontier a local maximum that no grid point beats is the maximum,
     # flat directions included (e.g. no equity, where the say no longer matters)
-    fine = conv & _kkt_ok(part, objective, xr, flat=True) & best_known
+    fine = _kkt_ok(part, objective, xr, flat=True, converged=conv) & best_known
     fine &= gains.min(axis=0) > _GAIN_TOL
     x[:, idx[redo]] = xr
     code[idx[redo]] = np.where(fine, 0, 2)

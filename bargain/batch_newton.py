@@ -134,7 +134,8 @@ def _projected_newton(
             ut, _, _ = bm.evaluate(trial.T, batch.ctx[:, active[pending]])
             ft, _, _ = objective(ut, None, None, active[pending])
             gain = np.einsum("mk,mk->m", grad[pending], trial - xa[pending])
-            ok = ft >= f[pending] + 1e-4 * gain - 1e-15 * np.abs(f[pending])
+            # the noise floor of f: sums of logs cancel, so it is absolute as well as relative
+            ok = ft >= f[pending] + 1e-4 * gain - 1e-14 * (1 + np.abs(f[pending]))
             x_new[pending[ok]] = trial[ok]
             accepted[pending[ok]] = True
             pending = pending[~ok]
