@@ -164,9 +164,7 @@ def batch_rubinstein(
     [0.7142857143, 0.6666666667]
     """
     bm = scenario if isinstance(scenario, BatchModel) else BatchModel(scenario)
-    batch = _Batch(bm, bm.theta(values))
-    nash = _nash(batch, "equal", fallback=False)
-    return _rubinstein(batch, nash, fallback)
+    return _rubinstein(_Batch(bm, bm.theta(values)), None, fallback)
 
 
 def batch_solve(
@@ -203,10 +201,7 @@ def batch_solve(
             powers = "equal" if m == "nash" else "own"
             out[m] = _nash(batch, powers, fallback, check_convexity=check_convexity)
     if "rubinstein" in methods:
-        start = out.get("nash")
-        if start is None or (start.status == "nonconvex").any():
-            start = _nash(batch, "equal", fallback=False)  # any local maximum is a start
-        out["rubinstein"] = _rubinstein(batch, start, fallback)
+        out["rubinstein"] = _rubinstein(batch, out.get("nash"), fallback)
     return {m: out[m] for m in methods}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .batch_nash import _GAIN_TOL, _nash_core
+from .batch_nash import _GAIN_TOL, _nash, _nash_core
 from .batch_newton import _STEP_TOL, _negdef, _newton_step, _reduce
 from .batch_result import BatchResult, _Batch, _empty, _fill_fallback, _SubSet
 from .frontier import Frontier
@@ -249,7 +249,14 @@ def _offers_on_trace(
     return xs, good
 
 
-def _rubinstein(batch: _Batch, nash: BatchResult, fallback: bool) -> BatchResult:
+def _rubinstein(batch: _Batch, nash: BatchResult | None, fallback: bool) -> BatchResult:
+    """Batched Rubinstein, started at ``nash`` (symmetric Nash results of the batch).
+
+    Without ``nash``, or where it says ``nonconvex`` (no deal to start from), the
+    start is the batch's unchecked Nash solution: any local maximum will do.
+    """
+    if nash is None or (nash.status == "nonconvex").any():
+        nash = _nash(batch, "equal", False)
     bm, st = batch.bm, batch.settings
     result = _empty(batch, "rubinstein")
     breakdown = st["breakdown"]

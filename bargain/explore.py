@@ -423,8 +423,7 @@ class Explorer:
         batch = _Batch(bm, theta)
         pairs = (("nash", "equal"), ("asymmetric_nash", "own"))
         results = {m: _nash(batch, p, True, check_convexity=True, trace=trace) for m, p in pairs}
-        start = _nash(batch, "equal", False)  # a start even where the set is not convex
-        results["rubinstein"] = _rubinstein(batch, start, True)
+        results["rubinstein"] = _rubinstein(batch, results["nash"], True)
         # the other proposer's offer: the second offer of the same equilibrium
         results["rubinstein_other_first"] = other_first(batch, results["rubinstein"])
         results |= batch_axiomatic(bm, theta, trace)
