@@ -370,7 +370,7 @@ def _solve(
         xs, _, _ = _projected_newton(sub, _barrier(sub, who, level[idx], mu), xs, _BARRIER_FTOL)
     z, _, _ = _gains(sub, xs)
     gap = z[1 - who] - level[idx]
-    l0 = np.where(gap > 0, _MUS[-1] / gap, 0.0)
+    l0 = _multiplier(sub, who, xs, np.where(gap > 0, _MUS[-1] / gap, 0.0))
     mode = np.where(gap < 1e-3, FIXED, SLACK)
     aux = (level[idx], np.zeros(idx.size), np.zeros(idx.size))
     xp, lp, vp, mp, _ = _polish(sub, who, xs, l0, level[idx], mode, aux)
@@ -398,6 +398,26 @@ def _solve(
     lam[idx] = np.where(use, np.where(mp == SLACK, 0.0, lp), l0)
     good[idx] = use & cert
     return x, value, lam, good
+
+
+def _multiplier(pts: _Pts, who: int, x: np.ndarray, barrier: np.ndarray) -> np.ndarray:
+    """First estimate of the multiplier for the polish: least squares on the interior issues.
+
+    :math:`\\lambda = -\\langle \\nabla g_w, \\nabla g_o \\rangle / \\|\\nabla g_o\\|^2`
+    over the issues strictly inside the box. The barrier's own estimate ``mu / slack``
+    is exact only at the barrier's optimum, which the barrier stage stops short of;
+    a wrong sign of ``grad g_w + lam grad g_o`` would free an issue held by a bound.
+    Where no interior issue moves ``g_o`` the barrier's estimate is kept.
+    """
+    bm = pts.bm
+    _, g, _ = _gains(pts, x, derivatives=True)
+    xt = x.T
+    inside = (xt > bm.lower) & (xt < bm.upper)
+    go, gw = np.where(inside, g[1 - who], 0.0), np.where(inside, g[who], 0.0)
+    norm = np.einsum("mk,mk->m", go, go)
+    with np.errstate(all="ignore"):
+        fit = np.maximum(-np.einsum("mk,mk->m", gw, go) / norm, 0.0)
+    return np.where((norm > 1e-24) & np.isfinite(fit), fit, barrier)
 
 
 def _best(

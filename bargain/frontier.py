@@ -247,6 +247,89 @@ class Frontier:
         self.cache[v] = result
         return result
 
+    def deal(self, v: float) -> np.ndarray:
+        """The deal attaining :math:`P(v)`, polished by Newton's method on its KKT conditions.
+
+        SLSQP stops where the objective stops changing in floating point: along a
+        direction in which the objective is flat to second order (an issue that the
+        other side's constraint prices at par) the deal is then only accurate to about
+        the square root of machine precision, ~1e-8. The polish solves the first-order
+        conditions on the issues strictly inside the box,
+
+        .. math::
+
+            \\nabla g_1(x) + \\lambda \\nabla g_2(x) = 0, \\qquad g_2(x) = v
+
+        (or :math:`\\nabla g_1 = 0` where the constraint is slack), with the exact
+        gradients and a Jacobian by central differences of them. The polished deal is
+        kept only if it stays in the box, meets the constraint, moves no more than
+        1e-6 of the box (the same local optimum) and has a smaller residual.
+        """
+        value, x = self.solve(v)
+        if not np.isfinite(value):
+            return x
+        with np.errstate(all="ignore"):  # differences may step just outside the box
+            return self._polish(x, float(v))
+
+    def _kkt_residual(self, x: np.ndarray, lam: float, v: float, free: np.ndarray, binds: bool):
+        jac = self._gains_jac(x)
+        lag = jac[0, free] + lam * jac[1, free]
+        last = self.gains(x)[1] - v if binds else lam
+        return np.append(lag, last)
+
+    def _polish(self, x: np.ndarray, v: float) -> np.ndarray:
+        lo, hi = self.problem.lower, self.problem.upper
+        free = (x > lo + 1e-9 * self.span) & (x < hi - 1e-9 * self.span)
+        if not free.any():
+            return x
+        g0 = self.gains(x)
+        binds = bool(g0[1] <= v + 1e-7)
+        jac = self._gains_jac(x)
+        a, b = jac[0, free], jac[1, free]
+        lam = float(-(a @ b) / (b @ b)) if binds and b @ b > 1e-24 else 0.0
+        k = int(free.sum())
+
+        def unpack(z: np.ndarray) -> tuple[np.ndarray, float]:
+            y = x.copy()
+            y[free] = z[:k]
+            return y, float(z[k])
+
+        z = np.append(x[free], lam)
+        best = self._kkt_residual(x, lam, v, free, binds)
+        start = float(np.abs(best).max())
+        for _ in range(8):
+            r = self._kkt_residual(*unpack(z), v, free, binds)
+            if not np.all(np.isfinite(r)) or np.abs(r).max() <= 1e-15:
+                break
+            step = np.append(1e-7 * self.span[free], 1e-7 * (1 + abs(z[k])))
+            jmat = np.empty((k + 1, k + 1))
+            for j in range(k + 1):
+                e = np.zeros(k + 1)
+                e[j] = step[j]
+                hi_r = self._kkt_residual(*unpack(z + e), v, free, binds)
+                lo_r = self._kkt_residual(*unpack(z - e), v, free, binds)
+                jmat[:, j] = (hi_r - lo_r) / (2 * step[j])
+            try:
+                z_new = z - np.linalg.solve(jmat, r)
+            except np.linalg.LinAlgError:
+                break
+            inside = (z_new[:k] >= lo[free]) & (z_new[:k] <= hi[free])
+            if not (np.all(np.isfinite(z_new)) and inside.all()):
+                break
+            z = z_new
+        y, lam = unpack(z)
+        g = self.gains(y)
+        r = self._kkt_residual(y, lam, v, free, binds)
+        ok = (
+            np.all((y >= lo) & (y <= hi))
+            and np.all(np.isfinite(g))
+            and g[1] >= v - _FEAS_TOL
+            and np.abs((y - x) / self.span).max() <= 1e-6
+            and np.abs(r).max() < start
+            and (not binds or lam >= 0)
+        )
+        return y if ok else x
+
     def _warm_starts(self, v: float) -> list[np.ndarray]:
         if not self.cache:
             return self.starts
@@ -255,8 +338,14 @@ class Frontier:
         return [*warm, self.x_m2, self.starts[0]]
 
     def slope(self, v: float) -> float:
-        """:math:`P'(v)`, by the envelope theorem from the multiplier at the optimum."""
-        value, x = self.solve(v)
+        """:math:`P'(v)`, by the envelope theorem from the multiplier at the optimum.
+
+        The multiplier is read at the polished deal (:meth:`deal`): at SLSQP's own
+        deal it can be off by ~1e-8 along a flat direction, and so then is the root
+        of a first-order condition that uses the slope.
+        """
+        value, _ = self.solve(v)
+        x = self.deal(v)
         g = self.gains(x)
         if g[1] > v + 1e-7:  # the constraint does not bind: flat part of P
             return 0.0

@@ -99,7 +99,7 @@ def solution_at(
     diagnostics: dict[str, Any],
 ) -> Solution:
     """Build an ``ok`` solution from a point ``v`` of the frontier."""
-    _, x = frontier.solve(v)
+    x = frontier.deal(v)
     diagnostics = {
         "frontier_evaluations": frontier.evaluations,
         "convex": frontier.convex,

@@ -107,3 +107,18 @@ def test_bad_powers_raise():
     pie = bargain.load("scenarios/textbook/unit_pie.toml").problem()
     with pytest.raises(ValueError, match="powers"):
         nash_solution(pie, powers=(1.0, -1.0))
+
+
+@pytest.mark.parametrize("a, b", [(0.3, 0.5), (0.59765625, 0.59375), (0.2, 0.3), (0.55, 0.12)])
+def test_deal_is_exact_along_a_flat_direction(a, b):
+    """Transferable utility: the project is efficient, q = a + b, to 1e-12, not 1e-8.
+
+    Along the frontier the Nash product is flat to second order in q, so SLSQP alone
+    stops ~1e-8 short; the KKT polish of :meth:`Frontier.deal` makes the deal exact.
+    The transfer splits the surplus equally: t = (1 + (b - a) q + q**2 / 2) / 2.
+    """
+    scenario = bargain.load("scenarios/textbook/transferable_project.toml")
+    deal = nash_solution(scenario.with_parameters(a=a, b=b).problem()).deal
+    q = a + b
+    assert deal["q"] == pytest.approx(q, abs=1e-12)
+    assert deal["t"] == pytest.approx((1 + (b - a) * q + q**2 / 2) / 2, abs=1e-12)
