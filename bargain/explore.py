@@ -1,4 +1,4 @@
-"""An interactive explorer: change an assumption in the browser, watch the split move.
+"""The interactive explorer's work: change an assumption, watch the split move.
 
 ``bargain explore FILE`` serves one page on ``127.0.0.1`` (nothing is fetched
 from the internet): a slider for every parameter that has a ``range`` (with its
@@ -7,25 +7,40 @@ deal, equity share and dollar split (the scenario's ``[outputs]``) under every
 solution concept, the component decomposition and the frontier figure; a button
 saves the edited scenario as a new TOML file and one downloads the figures.
 
-The work is done by :class:`Explorer`, which knows nothing of HTTP (the unit
-tests call it directly); :func:`make_app` wraps it in a small Starlette app of
-JSON endpoints and :func:`serve` / :func:`start_server` run that app with
-uvicorn. Every edit is applied to the file's own TOML data, written out as TOML
-text and read back with :func:`bargain.loads`, so every validation of the
-scenario loader applies (formulas go through :func:`bargain.formula.parse_formula`);
-errors come back as :class:`~bargain.errors.ScenarioError` and are shown on the
-page next to the field they concern.
+The explorer is three modules:
+
+* this one holds :class:`Explorer`, which does the work and knows nothing of
+  HTTP (the unit tests call it directly);
+* :mod:`bargain.explore_app`: :func:`~bargain.explore_app.make_app` wraps an
+  :class:`Explorer` in a small Starlette app of JSON endpoints, and
+  :func:`~bargain.explore_app.serve` / :func:`~bargain.explore_app.start_server`
+  run that app with uvicorn;
+* :mod:`bargain.explore_page`: the page (HTML, CSS and JavaScript).
+
+Every edit is applied to the file's own TOML data, written out as TOML text and
+read back with :func:`bargain.loads`, so every validation of the scenario loader
+applies (formulas go through :func:`bargain.formula.parse_formula`); parameter
+values are checked by :meth:`bargain.Scenario.with_parameters`. Errors come back
+as :class:`~bargain.errors.ScenarioError` and are shown on the page next to the
+field they concern.
 
 An update has two stages, so the numbers follow a slider at once:
 
 * **quick**: Nash, asymmetric Nash and Rubinstein by the batched solvers
   (:mod:`bargain.batch`), with the outputs and the decomposition at the Nash
   deal: tens of milliseconds on the Korea-US flagship;
-* **full**: :func:`bargain.solve` (every concept, at ``resolution`` frontier
-  points) and :func:`bargain.plot.frontier_figure`: one to a few seconds.
+* **full**: every concept on the frontier traced by
+  :func:`bargain.batch_frontier.trace_frontier` (or :func:`bargain.solve` where
+  the trace is not certified) and the frontier figure as SVG.
 
-Starlette, uvicorn and tomli-w (the ``explore`` extra) are imported only when
-needed, so ``import bargain.explore`` works without them.
+Of the ``explore`` extra only tomli-w is used here, imported when needed, so
+``import bargain.explore`` works without the extra (Starlette and uvicorn are
+used by :mod:`bargain.explore_app` alone).
+
+See Also
+--------
+bargain.explore_app : the web app and server around an :class:`Explorer`.
+bargain.explore_page : the page the app serves.
 
 Examples
 --------
@@ -44,7 +59,6 @@ import copy
 import hashlib
 import io
 import json
-import logging
 import tempfile
 import threading
 import time
@@ -61,9 +75,7 @@ from .result import STATUSES, Solution, _jsonable, no_solution, solution_at_deal
 from .scenario import Scenario, loads
 from .solve import SOLVERS, Report, _decomposition, solve
 
-__all__ = ["Explorer", "RunningServer", "default_save_path", "make_app", "serve", "start_server"]
-
-log = logging.getLogger("bargain.explore")
+__all__ = ["Explorer", "default_save_path"]
 
 #: Solution concepts of the quick stage (the batched solvers cover these).
 QUICK_METHODS = ("nash", "asymmetric_nash", "rubinstein")
@@ -194,13 +206,20 @@ class Explorer:
         """The edited scenario, validated by :func:`bargain.loads`.
 
         Formulas are compiled once per set of formulas (a cache of the last few);
-        parameter values are then applied with :meth:`Scenario.with_parameters`,
-        which checks the same bounds and finiteness as the loader.
+        the values that differ from the file's are then applied with
+        :meth:`Scenario.with_parameters`, which checks them as the loader does
+        (known names, finite numbers, bounds, the model at those values).
         """
         values, formulas = dict(values or {}), dict(formulas or {})
         base = self._compiled(formulas)[0]
-        self._check_values(values)
-        changed = {k: v for k, v in values.items() if v != base.parameters[k].value}
+        known = base.parameters
+        # an unknown name or a bool equal to the file's value (True == 1.0) is not "changed"
+        # by `!=` alone: it is passed on too, for with_parameters to refuse it
+        changed = {
+            k: v
+            for k, v in values.items()
+            if k not in known or isinstance(v, bool) or v != known[k].value
+        }
         return base.with_parameters(**changed) if changed else base
 
     def _compiled(self, formulas: Mapping[str, Any]) -> tuple[Scenario, Any]:
@@ -236,26 +255,11 @@ class Explorer:
         utility = self._raw["parties"][party]["utility"]
         return utility if comp is None else utility[comp]
 
-    def _check_values(self, values: Mapping[str, Any]) -> None:
-        known = self.original.parameters
-        for name, value in values.items():
-            if name not in known:
-                raise ScenarioError(
-                    f"unknown parameter '{name}'",
-                    key=f"parameters.{name}",
-                    fix=suggest(name, known),
-                    file=str(self.path),
-                )
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ScenarioError(
-                    f"expected a number, got {value!r}",
-                    key=f"parameters.{name}.value",
-                    fix="move the slider or give a plain number",
-                    file=str(self.path),
-                )
-
     def _edited_raw(self, values: Mapping[str, Any], formulas: Mapping[str, Any]) -> dict:
-        self._check_values(values)
+        # the values' checks, by scenario() under the edited formulas; none when _compiled asks
+        # for the text of the formulas alone (which also ends the recursion)
+        if values:
+            self.scenario(values, formulas)
         raw = copy.deepcopy(self._raw)
         for name, value in values.items():
             raw["parameters"][name]["value"] = float(value)
@@ -564,438 +568,3 @@ def _save_figures(figures: Mapping[str, Any], formats: tuple[str, ...]) -> dict[
             for fmt in formats:
                 out[f"{name}.{fmt}"] = save(fig, Path(tmp) / f"{name}.{fmt}").read_bytes()
     return out
-
-
-# ------------------------------------------------------------------------ web app
-def _error(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, ScenarioError):
-        return {
-            "message": exc.message,
-            "key": exc.key,
-            "problem": exc.problem,
-            "fix": exc.fix,
-        }
-    return {"message": str(exc) or type(exc).__name__, "key": "", "problem": str(exc), "fix": ""}
-
-
-def make_app(explorer: Explorer) -> Any:
-    """The Starlette app: the page and its JSON endpoints.
-
-    ``GET /`` the page; ``GET /api/controls``; ``POST /api/quick``,
-    ``/api/full``, ``/api/save`` and ``/api/figures`` (a zip), each with the
-    JSON body ``{"values": {...}, "formulas": {...}}`` (and ``"path"``,
-    ``"overwrite"`` for save). Errors come back as ``{"ok": false, "error":
-    {...}}`` with status 400 (bad input) or 500, never as a traceback.
-    """
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import HTMLResponse, JSONResponse, Response
-    from starlette.routing import Route
-
-    latest: dict[str, int] = {}  # each page's newest edit, by the page's random id
-
-    def reply(data: Any, status: int = 200) -> JSONResponse:
-        body = json.dumps(_jsonable(data), allow_nan=False)
-        return JSONResponse(json.loads(body), status_code=status)
-
-    async def state(request: Request) -> dict[str, Any]:
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BargainError(f"the request is not JSON ({exc})") from None
-        if not isinstance(body, dict):
-            raise BargainError("the request must be a JSON object")
-        for key in ("values", "formulas"):
-            if not isinstance(body.get(key, {}), dict):
-                raise BargainError(f"'{key}' must be a JSON object")
-        return body
-
-    def guarded(handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            if not _same_origin(request.headers):  # another site's page, or DNS rebinding
-                return reply({"ok": False, "error": _error(BargainError("forbidden"))}, 403)
-            try:
-                return await handler(request)
-            except BargainError as exc:
-                return reply({"ok": False, "error": _error(exc)}, 400)
-            except Exception as exc:  # noqa: BLE001 -- the page must never break
-                log.error(
-                    "bargain explore: %s failed: %s: %s", request.url.path, type(exc).__name__, exc
-                )
-                return reply({"ok": False, "error": _error(exc)}, 500)
-
-        return endpoint
-
-    async def page(request: Request) -> Response:
-        return HTMLResponse(PAGE)
-
-    async def controls(request: Request) -> Response:
-        return reply({"ok": True, **explorer.controls()})
-
-    async def quick(request: Request) -> Response:
-        body = await state(request)
-        client = str(body.get("client", ""))[:64]
-        latest[client] = max(latest.get(client, 0), _seq(body))
-        while len(latest) > 256:  # one entry per open page; forget the oldest
-            latest.pop(next(iter(latest)))
-        result = await _in_thread(explorer.quick, body.get("values"), body.get("formulas"))
-        return reply({"ok": True, **result})
-
-    async def full(request: Request) -> Response:
-        body = await state(request)
-        client, seq = str(body.get("client", ""))[:64], _seq(body)
-
-        def stale() -> bool:  # a newer edit from the same page has arrived
-            return seq < latest.get(client, 0)
-
-        if stale():
-            return reply({"ok": True, "stale": True})
-        result = await _in_thread(
-            lambda: explorer.full(body.get("values"), body.get("formulas"), stale=stale)
-        )
-        return reply({"ok": True, **result})
-
-    async def save(request: Request) -> Response:
-        body = await state(request)
-        result = await _in_thread(
-            lambda: explorer.save(
-                str(body.get("path") or ""),
-                body.get("values"),
-                body.get("formulas"),
-                overwrite=bool(body.get("overwrite")),
-            )
-        )
-        return reply({"ok": True, **result})
-
-    async def figures(request: Request) -> Response:
-        body = await state(request)
-        data = await _in_thread(explorer.figures_zip, body.get("values"), body.get("formulas"))
-        name = f"{explorer.path.stem}_figures.zip"
-        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(data, media_type="application/zip", headers=headers)
-
-    routes = [
-        Route("/", guarded(page)),
-        Route("/api/controls", guarded(controls)),
-        Route("/api/quick", guarded(quick), methods=["POST"]),
-        Route("/api/full", guarded(full), methods=["POST"]),
-        Route("/api/save", guarded(save), methods=["POST"]),
-        Route("/api/figures", guarded(figures), methods=["POST"]),
-    ]
-    return Starlette(routes=routes)
-
-
-def _same_origin(headers: Mapping[str, str]) -> bool:
-    """Whether a request comes from the explorer's own page on 127.0.0.1 or localhost."""
-    host = headers.get("host", "")
-    if host.rpartition(":")[0] not in ("127.0.0.1", "localhost"):
-        return False
-    origin = headers.get("origin")
-    return origin is None or origin == f"http://{host}"
-
-
-def _seq(body: Mapping[str, Any]) -> int:
-    """The page's edit counter (newer edits have larger numbers); 0 if absent or bad."""
-    seq = body.get("seq")
-    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
-
-
-async def _in_thread(func: Any, *args: Any) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(func, *args)
-
-
-class RunningServer:
-    """A server started by :func:`start_server`: its ``url`` and :meth:`stop`."""
-
-    def __init__(self, server: Any, thread: threading.Thread, url: str) -> None:
-        self._server = server
-        self._thread = thread
-        self.url = url
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the server to exit and wait for its thread."""
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise BargainError(f"the explorer server did not stop within {timeout} s")
-
-
-def _server(explorer: Explorer, port: int) -> tuple[Any, Any, str]:
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError as exc:
-        sock.close()
-        raise BargainError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})") from None
-    config = uvicorn.Config(
-        make_app(explorer), log_level="warning", access_log=False, lifespan="off"
-    )
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    return uvicorn.Server(config), sock, url
-
-
-def start_server(explorer: Explorer, *, port: int = 0, timeout: float = 10.0) -> RunningServer:
-    """Run the explorer on ``127.0.0.1`` in a background thread (for tests and notebooks)."""
-    server, sock, url = _server(explorer, port)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise BargainError("the explorer server did not start")
-        time.sleep(0.02)
-    return RunningServer(server, thread, url)
-
-
-def serve(explorer: Explorer, *, port: int = 0, open_browser: bool = True) -> int:
-    """Serve the explorer on ``127.0.0.1`` until Ctrl-C; returns the exit status."""
-    server, sock, url = _server(explorer, port)
-    print(f"bargain explore: {explorer.path} at {url} (Ctrl-C to stop)", flush=True)
-    if open_browser:
-        import webbrowser
-
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-    print("bargain explore: stopped", flush=True)
-    return 0
-
-
-# The page: plain HTML, CSS and a little JavaScript (fetch + DOM), nothing external.
-_PAGE_TEMPLATE = r"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>bargain explore</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
-header{padding:.6em 1em;background:#1f3b57;color:#fff}
-header h1{font-size:1.1em;margin:0} header .path{opacity:.8;font-size:.85em}
-main{display:grid;grid-template-columns:minmax(300px,28%) 1fr;gap:1em;padding:0 1em;
-     height:calc(100vh - 3.6em)}
-main>div{overflow-y:auto;padding-top:1em}
-section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em .8em;margin-bottom:1em}
-h2{font-size:1em;margin:.2em 0 .5em}
-.param{margin-bottom:.7em} .param label{display:flex;justify-content:space-between;font-weight:600}
-.param input[type=range]{width:100%} .unit{font-weight:400;color:#555}
-.src{font-size:.78em;color:#666;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
-.formula{margin-bottom:.6em} .formula label{font-weight:600;font-size:.9em}
-.formula input{width:100%;font-family:ui-monospace,monospace;font-size:.85em;box-sizing:border-box}
-.formula input.bad{border:2px solid #c0392b;background:#fdecea}
-.error{color:#c0392b;font-size:.85em;white-space:pre-wrap}
-table{border-collapse:collapse;width:100%;font-size:.9em}
-th,td{border-bottom:1px solid #eee;padding:.2em .4em;text-align:right}
-th:first-child,td:first-child,#decomposition :is(td,th):nth-child(2){text-align:left}
-tr.pending td{color:#999} .status{font-size:.85em;color:#555}
-#figure img{width:100%;height:auto} button{margin-right:.5em}
-#save-path{width:60%}
-</style></head>
-<body>
-<header><h1 id="title">bargain explore</h1><div class="path" id="path"></div></header>
-<main>
-<div>
-<section><h2>Parameters</h2><div id="params"></div>
-<button id="reset">Reset to the file</button></section>
-<section><h2>Utility components</h2><div id="formulas"></div></section>
-</div>
-<div>
-<section><h2>Predicted deal under each solution concept</h2>
-<div id="general-error" class="error" role="alert"></div>
-<table id="results"></table>
-<div class="status" id="timing"></div></section>
-<section><h2>Frontier and solutions</h2><div id="figure"><em>computing...</em></div>
-<button id="download">Download figures (zip)</button>
-<span class="status" id="download-status"></span></section>
-<section><h2>Why the Nash deal sits where it does</h2><table id="decomposition"></table></section>
-<section><h2>Save the edited scenario</h2>
-<input id="save-path" aria-label="save to">
-<label><input type="checkbox" id="overwrite"> overwrite</label>
-<button id="save">Save as TOML</button><div class="status" id="save-status"></div></section>
-</div>
-</main>
-<script>
-"use strict";
-const $ = (id) => document.getElementById(id);
-const DIGITS = __DIGITS__;
-let C = null, values = {}, applied = {}, seq = 0, quickTimer = null, fullTimer = null;
-const fmt = (v) => (v === null || v === undefined) ? "" :
-  (Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0)) ? v.toExponential(DIGITS - 1) :
-  Number(v.toPrecision(DIGITS)).toString();
-async function post(url, body) {
-  const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
-                               body: JSON.stringify(body)});
-  return r.headers.get("Content-Type").startsWith("application/json") ? r.json() : r;
-}
-function el(tag, attrs, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-function buildControls() {
-  $("title").textContent = C.title; $("path").textContent = C.path;
-  $("save-path").value = C.save_path;
-  const box = $("params"); box.replaceChildren();
-  for (const p of C.parameters) {
-    values[p.name] = p.value;
-    const d = el("div", {class: "param"});
-    const lab = el("label", {for: "p-" + p.name});
-    lab.append(el("span", {}, p.name), el("span", {class: "unit", id: "v-" + p.name}));
-    const s = el("input", {type: "range", id: "p-" + p.name, "data-name": p.name,
-                           min: p.min, max: p.max, step: p.step});
-    s.value = p.value;
-    s.addEventListener("input", () => {
-      values[p.name] = Number(s.value); showValue(p); schedule();
-    });
-    d.append(lab, s, el("div", {class: "src", title: p.source + (p.note ? "\n" + p.note : "")},
-                            "source: " + p.source));
-    box.append(d); showValue(p);
-  }
-  const fb = $("formulas"); fb.replaceChildren();
-  for (const f of C.formulas) {
-    const d = el("div", {class: "formula"});
-    const inp = el("input", {id: "f-" + f.key, "data-key": f.key, spellcheck: "false"});
-    inp.value = f.formula;
-    let t = null;
-    inp.addEventListener("input", () => {
-      clearTimeout(t); t = setTimeout(() => tryFormula(f.key, inp), 500);
-    });
-    inp.addEventListener("change", () => { clearTimeout(t); tryFormula(f.key, inp); });
-    d.append(el("label", {for: "f-" + f.key}, f.label + " · " + f.component), inp,
-             el("div", {class: "error", id: "e-" + f.key, role: "alert"}));
-    fb.append(d);
-  }
-  const head = el("tr"); head.append(el("th", {}, "concept"));
-  for (const i of C.issues) head.append(el("th", {}, i.name + (i.unit ? " [" + i.unit + "]" : "")));
-  for (const o of C.outputs) head.append(el("th", {}, o));
-  for (const p of Object.keys(C.parties)) head.append(el("th", {}, "u " + p));
-  const rows = [head];
-  for (const m of C.methods) {
-    const tr = el("tr", {id: "row-" + m}); tr.append(el("td", {}, m));
-    const cols = [...C.issues.map((i) => "deal." + i.name), ...C.outputs.map((o) => "outputs." + o),
-                  ...Object.keys(C.parties).map((p) => "utilities." + p)];
-    for (const c of cols) tr.append(el("td", {id: "r-" + m + "-" + c, "data-col": c}));
-    rows.push(tr);
-  }
-  $("results").replaceChildren(...rows);
-}
-function showValue(p) { $("v-" + p.name).textContent = fmt(values[p.name]) + " " + p.unit; }
-const CLIENT = Math.random().toString(36).slice(2);
-function state() { return {values: values, formulas: applied, client: CLIENT}; }
-function schedule() {
-  seq += 1; const mine = seq;
-  clearTimeout(quickTimer); clearTimeout(fullTimer);
-  for (const m of C.methods) {
-    if (!C.quick_methods.includes(m)) $("row-" + m).classList.add("pending");
-  }
-  quickTimer = setTimeout(() => quick(mine), 20);
-  fullTimer = setTimeout(() => full(mine), 350);
-}
-function fillRow(method, sol) {
-  for (const td of $("row-" + method).querySelectorAll("td[data-col]")) {
-    const [part, name] = td.dataset.col.split(".");
-    const v = sol[part] ? sol[part][name] : null;
-    td.textContent = sol.status === "ok" ? fmt(v) : sol.status;
-    td.dataset.value = (sol.status === "ok" && v !== null) ? String(v) : "";
-    td.classList.remove("pending");
-  }
-}
-function showError(res) {
-  $("general-error").textContent = res.ok ? "" : res.error.message;
-}
-async function quick(mine) {
-  const res = await post("/api/quick", {...state(), seq: mine});
-  if (mine !== seq) return;
-  showError(res); if (!res.ok) return;
-  for (const [m, sol] of Object.entries(res.solutions)) fillRow(m, sol);
-  fillDecomposition(res.decomposition);
-  $("timing").textContent = "quick update (Nash, asymmetric Nash, Rubinstein): " +
-      (1000 * res.seconds).toFixed(0) + " ms; every concept and the figure follow.";
-  $("results").dataset.quickSeq = String(mine);
-}
-async function full(mine) {
-  const res = await post("/api/full", {...state(), seq: mine});
-  if (mine !== seq || res.stale) return;
-  showError(res); if (!res.ok) return;
-  for (const [m, sol] of Object.entries(res.solutions)) {
-    fillRow(m, sol); $("row-" + m).classList.remove("pending");
-  }
-  fillDecomposition(res.decomposition);
-  const svg = btoa(unescape(encodeURIComponent(res.figure_svg)));
-  const img = el("img", {alt: "frontier and solutions", id: "frontier-img",
-                         src: "data:image/svg+xml;base64," + svg});
-  $("figure").replaceChildren(img);
-  $("timing").textContent = "every concept (frontier resolution " + C.resolution +
-      ") and the figure: " + (1000 * res.seconds).toFixed(0) + " ms" + (res.exact_solver ?
-      " (exact solver: the batched frontier could not be certified here)." : ".");
-  $("timing").dataset.exact = res.exact_solver ? "1" : "0";
-  $("results").dataset.fullSeq = String(mine);
-}
-function fillDecomposition(d) {
-  const t = $("decomposition");
-  if (!d) {
-    t.replaceChildren(el("tr", {}, "no decomposition: the Nash solution is not unique"));
-    return;
-  }
-  const head = el("tr");
-  const heads = ["party", "component", "value at the deal", "d/d" + d.issue, "pull on " + d.issue];
-  for (const h of heads) head.append(el("th", {}, h));
-  const rows = [head];
-  for (const r of d.rows) {
-    const tr = el("tr");
-    tr.append(el("td", {}, r.party), el("td", {}, r.component), el("td", {}, fmt(r.value)),
-              el("td", {}, fmt(r.derivative)), el("td", {}, fmt(r.pull)));
-    rows.push(tr);
-  }
-  t.replaceChildren(...rows);
-}
-async function tryFormula(key, inp) {
-  const formulas = {...applied, [key]: inp.value};
-  const res = await post("/api/quick", {...state(), formulas: formulas, seq: seq});
-  if (res.ok) {
-    applied = formulas; inp.classList.remove("bad"); $("e-" + key).textContent = ""; schedule();
-  } else if (res.error.key === key || res.error.key.startsWith(key + ".") || !res.error.key) {
-    inp.classList.add("bad"); $("e-" + key).textContent = res.error.message;
-  } else { showError(res); }
-}
-$("reset").addEventListener("click", () => {
-  applied = {}; buildControls(); schedule();
-});
-$("save").addEventListener("click", async () => {
-  const res = await post("/api/save", {...state(), path: $("save-path").value,
-                                       overwrite: $("overwrite").checked});
-  $("save-status").textContent = res.ok ? "saved to " + res.path
-                                        : "not saved: " + res.error.message;
-  $("save-status").dataset.saved = res.ok ? res.path : "";
-});
-$("download").addEventListener("click", async () => {
-  $("download-status").textContent = " preparing...";
-  const r = await post("/api/figures", state());
-  if (!(r instanceof Response)) {
-    $("download-status").textContent = " " + r.error.message;
-    return;
-  }
-  const a = el("a", {href: URL.createObjectURL(await r.blob()),
-                     download: (C.path.split("/").pop().replace(/\.toml$/, "")) + "_figures.zip"});
-  document.body.append(a); a.click(); a.remove(); $("download-status").textContent = "";
-});
-(async () => {
-  C = await (await fetch("/api/controls")).json();
-  buildControls(); schedule();
-})();
-</script>
-</body></html>
-"""
-
-#: The page served at ``/``.
-PAGE = _PAGE_TEMPLATE.replace("__DIGITS__", "4")

@@ -25,7 +25,8 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         import uvicorn  # noqa: F401
     except ImportError:
         raise BargainError(_MISSING) from None
-    from .explore import Explorer, serve
+    from .explore import Explorer
+    from .explore_app import serve
 
     if not 0 <= args.port <= 65535:
         raise BargainError("--port must be between 0 and 65535 (0: a free port)")

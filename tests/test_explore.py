@@ -1,4 +1,7 @@
-"""Tests of bargain.explore's handlers, without a browser (see test_explore_e2e.py for one)."""
+"""Tests of bargain.explore's handlers and bargain.explore_app's server, without a browser.
+
+See test_explore_e2e.py for the page in a real browser.
+"""
 
 from __future__ import annotations
 
@@ -179,9 +182,43 @@ def test_bad_values_raise_scenario_errors_on_their_key(
     values: dict[str, Any], formulas: dict[str, Any], key: str
 ) -> None:
     """Values out of bounds, non-numbers and unknown names are ScenarioErrors naming the key."""
-    with pytest.raises(ScenarioError) as err:
-        Explorer(PIE).quick(values, formulas)
-    assert err.value.key == key
+    ex = Explorer(PIE)
+    for handler in (ex.quick, ex.toml_text):  # the page's updates, and what save writes
+        with pytest.raises(ScenarioError) as err:
+            handler(values, formulas)
+        assert err.value.key == key
+        assert err.value.fix  # the message says how to fix it
+        assert err.value.message.startswith(f"{PIE}: {key}: ")  # what the page shows
+
+
+def test_a_boolean_is_not_a_number_even_where_it_equals_the_file_value(
+    flagship: Explorer,
+) -> None:
+    """pledge_realised is 1.0 in the file and True == 1.0, yet True is refused."""
+    assert bargain.load(FLAGSHIP).parameters["pledge_realised"].value == 1.0
+    for handler in (flagship.quick, flagship.toml_text):
+        with pytest.raises(ScenarioError) as err:
+            handler({"pledge_realised": True})
+        assert err.value.key == "parameters.pledge_realised.value"
+    assert flagship.quick({"pledge_realised": 1})["solutions"]["nash"]["status"] == "ok"
+
+
+def test_values_are_checked_under_the_edited_formulas(tmp_path: Path) -> None:
+    """A value at which the file's formula is not finite is fine once that formula is edited."""
+    src = tmp_path / "pie_log.toml"
+    src.write_text(
+        Path(PIE).read_text().replace('utility = "x"', 'utility = "log(x + c)"')
+        + '\n[parameters.c]\nvalue = 0.5\nunit = "share"\nsource = "test"\n'
+        + "range = [-0.5, 0.5]\nbounds = [-1.0, 1.0]\n"
+    )
+    ex = Explorer(src)
+    with pytest.raises(ScenarioError) as err:  # log(x - 0.5) is nan at x = 0
+        ex.quick({"c": -0.5})
+    assert err.value.key == "parties.A.utility"
+    edited = {"parties.A.utility": "x + c"}
+    assert ex.quick({"c": -0.5}, edited)["solutions"]["nash"]["status"] == "ok"
+    saved = ex.save(tmp_path / "edited.toml", {"c": -0.5}, edited)
+    assert bargain.load(saved["path"]).parameters["c"].value == -0.5
 
 
 def test_save_round_trip_solves_to_the_same_answer(flagship: Explorer, tmp_path: Path) -> None:
@@ -259,7 +296,7 @@ def test_server_answers_bad_requests_with_json_and_stops(capfd: pytest.CaptureFi
     """Bad input gives a 400 JSON error, no traceback; other sites get 403; 127.0.0.1 only."""
     pytest.importorskip("starlette", reason="the explore extra is not installed (starlette)")
     pytest.importorskip("uvicorn", reason="the explore extra is not installed (uvicorn)")
-    from bargain.explore import start_server
+    from bargain.explore_app import start_server
 
     server = start_server(Explorer(PIE))
     try:

@@ -29,7 +29,8 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright's Python package is not installed"
 )
 
-from bargain.explore import Explorer, start_server  # noqa: E402
+from bargain.explore import Explorer  # noqa: E402
+from bargain.explore_app import start_server  # noqa: E402
 
 CHROMIUM = os.environ.get("BARGAIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).is_file():
