@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bargain
@@ -16,6 +17,7 @@ from bargain.sweep_cli import add_sweep_commands
 PIE = "scenarios/textbook/unit_pie_weighted.toml"
 RUB = "scenarios/textbook/rubinstein_1982_discounting.toml"
 FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+POWER = "scenarios/textbook/concave_power.toml"
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +132,30 @@ def test_same_seed_same_bytes_for_chunks_and_workers(pie, tmp_path, monkeypatch,
         data.append(out.read_bytes())
     assert data[0] == data[1] == data[2]
     assert not (tmp_path / f"run0.{suffix}.parts").exists()
+
+
+def test_parquet_file_reads_back_as_the_sweep(tmp_path, monkeypatch):
+    """The file holds the in-memory sweep: NaN deals as nulls, statuses as strings, fixed groups."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    monkeypatch.setattr(sw, "ROW_GROUP", 128)
+    power = bargain.load(POWER)
+    options = {"fallback": False, "check_convexity": False}
+    spec = SweepSpec(samples=300, seed=2, solvers=("nash", "rubinstein"), **options)
+    out = tmp_path / "p.parquet"
+    run_sweep(power, spec, out, chunk_size=70, workers=1, quiet=True)
+    expected = sw.sweep(power, samples=300, seed=2, solvers=spec.solvers, **options)
+    frame = sw.read_sweep(out)
+    pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    failed = int((frame["rubinstein.status"] != "ok").sum())
+    assert failed == int(expected["rubinstein.x"].isna().sum()) > 0
+    file = pq.ParquetFile(out)
+    assert file.read(["rubinstein.x"]).column(0).null_count == failed  # as pandas writes NaN
+    assert [file.metadata.row_group(g).num_rows for g in range(3)] == [128, 128, 44]
+    group = file.metadata.row_group(0)
+    columns = [group.column(i) for i in range(group.num_columns)]
+    encodings = {c.path_in_schema: c.encodings for c in columns}
+    assert "BYTE_STREAM_SPLIT" in encodings["nash.x"]  # the encoding chosen by measurement
+    assert "RLE_DICTIONARY" in encodings["nash.status"]
 
 
 def test_metadata_is_recorded(pie, tmp_path):
