@@ -370,11 +370,20 @@ def _solve(
         xs, _, _ = _projected_newton(sub, _barrier(sub, who, level[idx], mu), xs, _BARRIER_FTOL)
     z, _, _ = _gains(sub, xs)
     gap = z[1 - who] - level[idx]
-    l0 = _multiplier(sub, who, xs, np.where(gap > 0, _MUS[-1] / gap, 0.0))
+    l0 = np.where(gap > 0, _MUS[-1] / gap, 0.0)
     mode = np.where(gap < 1e-3, FIXED, SLACK)
     aux = (level[idx], np.zeros(idx.size), np.zeros(idx.size))
     xp, lp, vp, mp, _ = _polish(sub, who, xs, l0, level[idx], mode, aux)
     cert = _certify(sub, who, xp, lp, vp, mp, aux)
+    if not cert.all():  # the barrier's multiplier can free a held issue: the least-squares one
+        b = np.flatnonzero(~cert)
+        sb, aux_b = sub.take(b), tuple(q[b] for q in aux)
+        lb = _multiplier(sb, who, xs[:, b], l0[b])
+        xq, lq, vq, mq, _ = _polish(sb, who, xs[:, b], lb, level[idx][b], mode[b], aux_b)
+        cq = _certify(sb, who, xq, lq, vq, mq, aux_b)
+        put = b[cq]
+        xp[:, put], lp[put], vp[put], mp[put] = xq[:, cq], lq[cq], vq[cq], mq[cq]
+        cert[put] = True
     snapped = _snap(sub.bm, xp)
     moved = np.any(snapped != xp, axis=0)
     if (~cert | moved).any():  # degenerate: the constraint meets a bound; snap near-bounds
@@ -401,13 +410,15 @@ def _solve(
 
 
 def _multiplier(pts: _Pts, who: int, x: np.ndarray, barrier: np.ndarray) -> np.ndarray:
-    """First estimate of the multiplier for the polish: least squares on the interior issues.
+    """A second first estimate of the multiplier for the polish: least squares, interior issues.
 
     :math:`\\lambda = -\\langle \\nabla g_w, \\nabla g_o \\rangle / \\|\\nabla g_o\\|^2`
     over the issues strictly inside the box. The barrier's own estimate ``mu / slack``
     is exact only at the barrier's optimum, which the barrier stage stops short of;
-    a wrong sign of ``grad g_w + lam grad g_o`` would free an issue held by a bound.
-    Where no interior issue moves ``g_o`` the barrier's estimate is kept.
+    a wrong sign of ``grad g_w + lam grad g_o`` then frees an issue held by a bound
+    (e.g. ``transferable_project``'s top). Levels the barrier's estimate leaves
+    uncertified are polished again from this one. Where no interior issue moves
+    ``g_o`` the barrier's estimate is kept.
     """
     bm = pts.bm
     _, g, _ = _gains(pts, x, derivatives=True)
