@@ -264,6 +264,16 @@ class Frontier:
         gradients and a Jacobian by central differences of them. The polished deal is
         kept only if it stays in the box, meets the constraint, moves no more than
         1e-6 of the box (the same local optimum) and has a smaller residual.
+
+        Examples
+        --------
+        With transferable utility the project is efficient on the frontier, q = a + b:
+
+        >>> import bargain
+        >>> problem = bargain.load("scenarios/textbook/transferable_project.toml").problem()
+        >>> t, q = Frontier(problem).deal(0.3)
+        >>> bool(abs(q - 0.8) < 1e-12)
+        True
         """
         value, x = self.solve(v)
         if not np.isfinite(value):
@@ -295,8 +305,7 @@ class Frontier:
             return y, float(z[k])
 
         z = np.append(x[free], lam)
-        best = self._kkt_residual(x, lam, v, free, binds)
-        start = float(np.abs(best).max())
+        start = float(np.abs(self._kkt_residual(x, lam, v, free, binds)).max())
         for _ in range(8):
             r = self._kkt_residual(*unpack(z), v, free, binds)
             if not np.all(np.isfinite(r)) or np.abs(r).max() <= 1e-15:
