@@ -91,6 +91,7 @@ def batch_nash(
     powers: str | Sequence[float] = "equal",
     fallback: bool = True,
     check_convexity: bool = True,
+    compiled: bool | None = None,
 ) -> BatchResult:
     """The Nash bargaining solution at many parameter points at once.
 
@@ -114,6 +115,12 @@ def batch_nash(
         a second on the Korea-US flagship). With ``False`` (over 100 times faster)
         an ``ok`` is a certified local maximum of the Nash product, which is the
         Nash solution when the set is convex; the convexity is not checked.
+    compiled : bool or None
+        Run the Newton methods point by point in machine code (numba, see
+        :mod:`bargain.batch_jit`): True whenever numba is installed, False never,
+        None (default) from :data:`bargain.batch_jit.MIN_POINTS` points. The
+        answers are certified the same way; they agree with the numpy path to
+        rounding.
 
     Returns
     -------
@@ -130,12 +137,16 @@ def batch_nash(
     ['ok', 'ok']
     """
     bm = scenario if isinstance(scenario, BatchModel) else BatchModel(scenario)
-    batch = _Batch(bm, bm.theta(values))
+    batch = _Batch(bm, bm.theta(values), compiled)
     return _nash(batch, powers, fallback, check_convexity=check_convexity)
 
 
 def batch_rubinstein(
-    scenario: Scenario | BatchModel, values: Mapping[str, ArrayLike], *, fallback: bool = True
+    scenario: Scenario | BatchModel,
+    values: Mapping[str, ArrayLike],
+    *,
+    fallback: bool = True,
+    compiled: bool | None = None,
 ) -> BatchResult:
     """Rubinstein's alternating-offers equilibrium at many parameter points at once.
 
@@ -149,6 +160,8 @@ def batch_rubinstein(
         their traced frontier (:mod:`bargain.batch_offers`), then, with the points
         it does not cover, with :func:`bargain.rubinstein.rubinstein_solution`
         (else ``not_converged``).
+    compiled : bool or None
+        As :func:`batch_nash`.
 
     Returns
     -------
@@ -164,7 +177,7 @@ def batch_rubinstein(
     [0.7142857143, 0.6666666667]
     """
     bm = scenario if isinstance(scenario, BatchModel) else BatchModel(scenario)
-    return _rubinstein(_Batch(bm, bm.theta(values)), None, fallback)
+    return _rubinstein(_Batch(bm, bm.theta(values), compiled), None, fallback)
 
 
 def batch_solve(
@@ -174,11 +187,12 @@ def batch_solve(
     *,
     fallback: bool = True,
     check_convexity: bool = True,
+    compiled: bool | None = None,
 ) -> dict[str, BatchResult]:
     """Several batched solutions at once, sharing the compiled model and the Nash start.
 
     ``methods`` from ``"nash"``, ``"asymmetric_nash"`` and ``"rubinstein"``;
-    ``fallback`` and ``check_convexity`` as :func:`batch_nash` (Rubinstein's
+    ``fallback``, ``check_convexity`` and ``compiled`` as :func:`batch_nash` (Rubinstein's
     equilibrium does not need a convex set, so the check applies to the Nash
     solutions only).
 
@@ -194,7 +208,7 @@ def batch_solve(
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; choose from {list(BATCH_METHODS)}")
     bm = scenario if isinstance(scenario, BatchModel) else BatchModel(scenario)
-    batch = _Batch(bm, bm.theta(values))
+    batch = _Batch(bm, bm.theta(values), compiled)
     out: dict[str, BatchResult] = {}
     for m in methods:
         if m != "rubinstein":

@@ -86,6 +86,9 @@ class BatchModel:
         used = set().union(*(sp.sympify(e).free_symbols for e in full)) & set(params)
         self._stage2_params = [i for i, p in enumerate(params) if p in used]
         stage2 = [*xs, *(params[i] for i in self._stage2_params), *table.values()]
+        # the issues and context, and the expressions, of the compiled kernels (bargain.batch_jit)
+        self.stage2_symbols = (xs, stage2[len(xs) :])
+        self.stage2_exprs = (values, full)
         self._pre = sp.lambdify(params, list(table), NUMPY_MODULES, cse=True)
         self._value = sp.lambdify(stage2, values, NUMPY_MODULES, cse=True)
         self._full = sp.lambdify(stage2, full, NUMPY_MODULES, cse=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import batch_jit
 from .batch_model import _grid
 from .batch_newton import Objective, _negdef, _projected_newton, _reduce, _solve
 from .batch_result import BatchResult, _Batch, _empty, _fill_fallback, _SubSet
@@ -145,6 +146,8 @@ def _flat_maximum(
 
 def _start(batch: _Batch, alpha: np.ndarray, extra: Sequence[np.ndarray]) -> tuple:
     """The best grid point per parameter point: by Nash objective, else by the smallest gain."""
+    if batch.kernels is not None:
+        return batch_jit.nash_start(batch.kernels, batch, alpha, list(extra))
     bm = batch.bm
     size = batch.size
     best_x = np.repeat(((bm.lower + bm.upper) / 2)[:, None], size, axis=1)
@@ -189,7 +192,10 @@ def _nash_core(
     run = np.flatnonzero(code == 0)
     sub = _SubSet(batch, run)
     objective = _nash_objective(alpha[:, run], sub.d)
-    xr, conv, its = _projected_newton(sub, objective, x[:, run])
+    if batch.kernels is not None:
+        xr, conv, its = batch_jit.nash_ascent(batch.kernels, sub, alpha[:, run], x[:, run])
+    else:
+        xr, conv, its = _projected_newton(sub, objective, x[:, run])
     iterations[run] += its
     x[:, run] = xr
     u, _, _ = batch.bm.evaluate(xr, sub.ctx)

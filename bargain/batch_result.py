@@ -68,10 +68,13 @@ class BatchResult:
 class _Batch:
     """Everything the solvers share for one array of parameter points."""
 
-    def __init__(self, bm: BatchModel, theta: np.ndarray) -> None:
+    def __init__(self, bm: BatchModel, theta: np.ndarray, compiled: bool | None = None) -> None:
+        from .batch_jit import use_compiled
+
         self.bm = bm
         self.theta = theta
         self.size = theta.shape[1]
+        self.kernels = use_compiled(bm, self.size, compiled)
         self.ctx = bm.prepare(theta)
         self.settings = bm.settings(theta)
         self.d = self.settings["disagreement"]
@@ -110,6 +113,7 @@ class _SubSet:
 
     def __init__(self, sub: Any, idx: np.ndarray) -> None:
         self.bm = sub.bm
+        self.kernels = sub.kernels
         self.ctx = sub.ctx[:, idx]
         self.d = sub.d[:, idx]
         self.scale = sub.scale[:, idx]

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from . import batch_jit
 from .batch_nash import _GAIN_TOL, _nash, _nash_core
 from .batch_newton import _STEP_TOL, _negdef, _newton_step, _reduce
 from .batch_result import BatchResult, _Batch, _empty, _fill_fallback, _SubSet
@@ -97,6 +98,8 @@ def _rubinstein_core(
     xs = np.broadcast_to(x0, (2, n, m)).astype(float)
     w = np.broadcast_to(w0, (2, m)).astype(float)
     slack = np.zeros((2, m), dtype=bool) if slack0 is None else slack0.astype(bool).copy()
+    if sub.kernels is not None:
+        return batch_jit.offers(sub.kernels, sub, xs, w, slack, delta)
     iterations = np.zeros(m, dtype=int)
     converged = np.zeros(m, dtype=bool)
     active = np.arange(m)

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import batch_jit
 from ._version import __version__
 from .batch import BATCH_METHODS, BatchModel, batch_solve
 from .errors import ScenarioError, suggest
@@ -289,9 +290,22 @@ def solve_points(
     start: int,
     stop: int,
     model: BatchModel | None = None,
+    compiled: bool | None = None,
 ) -> Any:
-    """The rows ``start, ..., stop - 1`` of a sweep, as a pandas DataFrame."""
-    return _frame(_columns(scenario, spec, start, stop, model), spec)
+    """The rows ``start, ..., stop - 1`` of a sweep, as a pandas DataFrame.
+
+    ``compiled``: whether the batched solvers run compiled (:mod:`bargain.batch_jit`);
+    by default as :func:`run_sweep` decides for the whole sweep, so that the rows
+    do not depend on how the sweep is cut into chunks.
+    """
+    if compiled is None:
+        compiled = _compiled(spec)
+    return _frame(_columns(scenario, spec, start, stop, model, compiled), spec)
+
+
+def _compiled(spec: SweepSpec) -> bool:
+    """Whether a sweep runs the compiled solvers: decided once, for all its chunks."""
+    return spec.size >= batch_jit.MIN_POINTS and batch_jit.available()
 
 
 def _columns(
@@ -300,6 +314,7 @@ def _columns(
     start: int,
     stop: int,
     model: BatchModel | None = None,
+    compiled: bool = False,
 ) -> dict[str, np.ndarray]:
     """The columns of the rows ``start, ..., stop - 1`` as numpy arrays (statuses: str)."""
     values = points(scenario, spec, start, stop)
@@ -312,6 +327,7 @@ def _columns(
             spec.solvers,
             fallback=spec.fallback,
             check_convexity=spec.check_convexity,
+            compiled=compiled,
         )
         for name in spec.solvers:
             columns.update(results[name].columns(name))
@@ -452,14 +468,16 @@ def _distribution_ends(dist: Mapping[str, Any] | None) -> tuple[float, float] | 
 
 
 # -------------------------------------------------------------------- files
-def metadata(scenario: Scenario, spec: SweepSpec) -> dict[str, Any]:
-    """What every output records: version, scenario and its hash, spec, seed."""
+def metadata(scenario: Scenario, spec: SweepSpec, compiled: bool = False) -> dict[str, Any]:
+    """What every output records: version, scenario and its hash, spec, seed, and
+    whether the solvers ran compiled (the two paths agree to rounding, not bit for bit)."""
     return {
         "bargain_version": __version__,
         "scenario": scenario.path,
         "scenario_sha256": scenario.sha256,
         "spec": spec.to_dict(),
         "seed": spec.seed,
+        "compiled": compiled,
     }
 
 
@@ -516,14 +534,27 @@ def _read_part(path: Path) -> Any:
 
 
 def _run_chunk(
-    path: str, sha256: str, spec_json: str, chunk: int, chunk_size: int, out: str
+    path: str,
+    sha256: str,
+    spec_json: str,
+    chunk: int,
+    chunk_size: int,
+    out: str,
+    compiled: bool = False,
 ) -> int:
     """Solve one chunk and write its part file; returns the number of points."""
     scenario, bm = _model(path, sha256)
+    if compiled and batch_jit.kernels(bm) is None:
+        raise ScenarioError(
+            "this sweep runs the compiled solvers (numba), but this worker cannot compile them",
+            file=path,
+            fix="install bargaining-toolkit[fast] on every worker, or set BARGAIN_JIT=0 "
+            "for the whole sweep",
+        )
     spec = _spec_from_dict(json.loads(spec_json))
     start = chunk * chunk_size
     stop = min(spec.size, start + chunk_size)
-    columns = _columns(scenario, spec, start, stop, bm)
+    columns = _columns(scenario, spec, start, stop, bm, compiled)
     target = Path(out)
     fmt = _format(target)
     _write_part(columns, spec, _part_path(_parts_dir(target), chunk, fmt), fmt)
@@ -738,7 +769,12 @@ def run_sweep(
         raise ScenarioError(f"chunk size {chunk_size} must be positive", fix="give N >= 1")
     if engine not in ("local", "dask"):
         raise ScenarioError(f"unknown engine '{engine}'", fix="choose local or dask")
-    meta = metadata(scenario, spec)
+    # workers (perhaps on other machines of a Dask cluster) get absolute paths
+    where, target = str(Path(scenario.path).resolve()), str(Path(out).resolve())
+    compiled = _compiled(spec)
+    if compiled:  # compile here, once: forked workers inherit the kernels
+        compiled = batch_jit.kernels(_model(where, scenario.sha256)[1]) is not None
+    meta = metadata(scenario, spec, compiled)
     parts = _parts_dir(out)
     stamp = json.dumps(
         {**meta, "chunk_size": chunk_size, "format": fmt, "parts": _PART_SUFFIX[fmt]},
@@ -761,9 +797,7 @@ def run_sweep(
     chunks = max(1, math.ceil(spec.size / chunk_size))
     spec_json = json.dumps(spec.to_dict())
     todo = [k for k in range(chunks) if not _part_path(parts, k, fmt).exists()]
-    # workers (perhaps on other machines of a Dask cluster) get absolute paths
-    where, target = str(Path(scenario.path).resolve()), str(Path(out).resolve())
-    tasks = [(where, scenario.sha256, spec_json, k, chunk_size, target) for k in todo]
+    tasks = [(where, scenario.sha256, spec_json, k, chunk_size, target, compiled) for k in todo]
     bar = _progress(spec.size, quiet)
     bar.update(spec.size - sum(min(chunk_size, spec.size - k * chunk_size) for k in todo))
     nworkers = workers or os.cpu_count() or 1

@@ -1,0 +1,305 @@
+"""Compiled kernels for the batched Nash and Rubinstein solvers (optional: numba).
+
+The numpy solvers of :mod:`bargain.batch` run each step of their Newton methods
+on whole arrays of parameter points; their cost is the many temporary arrays of
+every step, not the arithmetic. With numba installed (``pip install
+bargaining-toolkit[fast]``), large batches run the *same* algorithms point by
+point in machine code instead (:mod:`bargain.batch_jit_solvers`):
+
+* the scenario's utilities, gradients and Hessians, i.e. the stage-two
+  expressions of :class:`~bargain.batch_model.BatchModel`, already parsed by the
+  whitelist parser and differentiated by sympy, are printed as straight-line
+  scalar code (with common subexpressions) into a module in the cache folder,
+  named by the hash of its text, and compiled once per scenario; numba caches
+  the machine code beside it, so later runs and worker processes load it;
+* the solvers take these kernels as first-class functions of one type, so they
+  are compiled once per installation.
+
+Nothing compiled certifies an answer: every point is checked by the same numpy
+first- and second-order conditions as before (``_kkt_ok``, ``_offers_ok``), so
+the compiled path changes how fast an answer comes, not which answers are
+accepted. The deals agree with the numpy path to rounding (the two evaluate the
+same expressions in a different order). Within one sweep every chunk takes the
+same path, so a sweep's output does not depend on its chunk size.
+
+The cache folder is ``$BARGAIN_CACHE_DIR``, else ``$XDG_CACHE_HOME/bargain``,
+else ``~/.cache/bargain``. Set ``BARGAIN_JIT=0`` to switch the compiled path
+off. The first use on a machine compiles the solvers (about 25 s) and each new
+scenario's kernels (a few seconds); later runs load them from the cache.
+
+References
+----------
+.. [1] Lam, S. K., Pitrou, A. and Seibert, S. (2015). Numba: a LLVM-based Python
+   JIT compiler. Proc. Second Workshop on the LLVM Compiler Infrastructure in HPC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from ._version import __version__
+
+__all__ = ["MIN_POINTS", "Kernels", "available", "cache_dir", "kernels"]
+
+#: Batches of fewer points run the numpy solvers when the choice is automatic.
+MIN_POINTS = 2048
+
+_LOCK = threading.Lock()
+
+
+def available() -> bool:
+    """Whether numba is installed and the compiled path is not switched off (``BARGAIN_JIT=0``)."""
+    if os.environ.get("BARGAIN_JIT", "1") == "0":
+        return False
+    return importlib.util.find_spec("numba") is not None
+
+
+def cache_dir() -> Path:
+    """The folder of the generated kernel modules (and numba's machine code beside them)."""
+    if os.environ.get("BARGAIN_CACHE_DIR"):
+        return Path(os.environ["BARGAIN_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "bargain"
+
+
+class _Printer(PythonCodePrinter):
+    """Scalar Python for numba: ``math`` functions, nested ``min``/``max``, plain ``**``."""
+
+    def _print_Max(self, expr: Any) -> str:
+        return self._nested("max", expr.args)
+
+    def _print_Min(self, expr: Any) -> str:
+        return self._nested("min", expr.args)
+
+    def _nested(self, name: str, args: Any) -> str:
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = f"{name}({out}, {self._print(a)})"
+        return out
+
+    def _print_Heaviside(self, expr: Any) -> str:  # d/dx max(x, 0): 1/2 at the kink, as numpy
+        arg = self._print(expr.args[0])
+        return f"(1.0 if {arg} > 0 else (0.0 if {arg} < 0 else 0.5))"
+
+
+def _function(name: str, exprs: list[Any], issues: list[Any], ctx: list[Any]) -> str:
+    """The source of ``name(x, c, out)``: the expressions, common subexpressions first."""
+    rename = {s: sp.Symbol(f"x{i}", real=True) for i, s in enumerate(issues)}
+    rename.update({s: sp.Symbol(f"c{i}", real=True) for i, s in enumerate(ctx)})
+    exprs = [sp.sympify(e).xreplace(rename) for e in exprs]
+    subs, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("t"))
+    printer = _Printer({"fully_qualified_modules": True, "allow_unknown_functions": False})
+    lines = [
+        f'@numba.njit("int64(float64[::1], float64[::1], float64[::1])", {_OPTIONS})',
+        f"def {name}(x, c, out):",
+    ]
+    lines += [f"    x{i} = x[{i}]" for i in range(len(issues))]
+    lines += [f"    c{i} = c[{i}]" for i in range(len(ctx))]
+    lines += [f"    {s} = {printer.doprint(e)}" for s, e in subs]
+    lines += [f"    out[{k}] = {printer.doprint(e)}" for k, e in enumerate(reduced)]
+    lines.append("    return 0")
+    return "\n".join(lines) + "\n"
+
+
+_OPTIONS = 'cache=True, error_model="numpy", fastmath=False'
+
+
+def source(bm: Any) -> str:
+    """The module of a batched model's two kernels, ``value`` and ``full``.
+
+    Examples
+    --------
+    >>> import bargain
+    >>> from bargain.batch_model import BatchModel
+    >>> text = source(BatchModel(bargain.load("scenarios/textbook/unit_pie.toml")))
+    >>> print(text.splitlines()[-3])
+        out[1] = 1 - x0
+    """
+    issues, ctx = bm.stage2_symbols
+    values, full = bm.stage2_exprs
+    header = (
+        f'"""A scenario\'s kernels, generated by bargain {__version__}: do not edit."""\n'
+        "import math\n\nimport numba\n\n\n"
+    )
+    return (
+        header
+        + _function("value", values, issues, ctx)
+        + "\n\n"
+        + _function("full", full, issues, ctx)
+    )
+
+
+class Kernels:
+    """A scenario's compiled kernels ``value`` and ``full`` (:mod:`bargain.batch_jit_solvers`)."""
+
+    def __init__(self, value: Any, full: Any, path: Path) -> None:
+        self.value = value
+        self.full = full
+        self.path = path
+
+
+def _load(text: str) -> Kernels:
+    """Write ``text`` to the cache folder under its hash (once) and import it."""
+    import numba
+
+    digest = hashlib.sha256(f"{text}\0{numba.__version__}".encode()).hexdigest()[:20]
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"kernels_{digest}.py"
+    if not path.exists() or path.read_text() != text:  # absent, or not what we wrote
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    name = f"bargain_kernels_{digest}"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # numba's cache looks the module up by name
+        try:
+            spec.loader.exec_module(module)  # code printed from the parsed expression tree
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return Kernels(module.value, module.full, path)
+
+
+def kernels(bm: Any) -> Kernels | None:
+    """The compiled kernels of a batched model (compiled on first use), or None.
+
+    None when numba is absent or switched off, or when the kernels cannot be
+    printed, written or compiled (e.g. a read-only cache folder; a warning says
+    why): the numpy solvers then do everything.
+    """
+    if not available():
+        return None
+    with _LOCK:
+        if "_kernels" not in bm.__dict__:
+            found: Kernels | None = None
+            try:
+                found = _load(source(bm))
+            except Exception as exc:  # noqa: BLE001 - any failure to print, write or compile
+                warnings.warn(
+                    f"the compiled solvers are not available ({type(exc).__name__}: {exc}); "
+                    "the numpy solvers run instead",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            bm._kernels = found
+    return bm._kernels
+
+
+def use_compiled(bm: Any, size: int, compiled: bool | None) -> Kernels | None:
+    """The kernels to use for a batch of ``size`` points: ``compiled`` True (always when
+    available), False (never) or None (automatic: from :data:`MIN_POINTS` points)."""
+    if compiled is False or (compiled is None and size < MIN_POINTS):
+        return None
+    return kernels(bm)
+
+
+def _c(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=float)
+
+
+def nash_start(
+    kern: Kernels, sub: Any, alpha: np.ndarray, extra: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`bargain.batch_nash._start`: the start ``(n, N)`` and whether it is feasible."""
+    from .batch_jit_solvers import best_start
+    from .batch_model import _grid
+
+    bm = sub.bm
+    grid = _c(np.array(_grid(bm.lower, bm.upper)))
+    more = _c(np.array([e.T for e in extra]).reshape(len(extra), sub.size, bm.n))
+    x = np.empty((sub.size, bm.n))
+    feasible = np.empty(sub.size, dtype=bool)
+    best_start(
+        kern.value,
+        grid,
+        more,
+        _c(sub.ctx.T),
+        _c(sub.d.T),
+        _c(alpha.T),
+        _c(sub.scale.T),
+        _c(bm.lower),
+        _c(bm.upper),
+        x,
+        feasible,
+    )
+    return x.T.copy(), feasible
+
+
+def nash_ascent(
+    kern: Kernels, sub: Any, alpha: np.ndarray, x0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`bargain.batch_newton._projected_newton` on the log Nash product:
+    deals ``(n, N)``, converged, iterations."""
+    from .batch_jit_solvers import nash_newton
+
+    bm = sub.bm
+    x = _c(np.clip(x0, bm.lower[:, None], bm.upper[:, None]).T)
+    conv = np.empty(sub.size, dtype=bool)
+    its = np.empty(sub.size, dtype=np.int64)
+    nash_newton(
+        kern.full,
+        kern.value,
+        x,
+        _c(sub.ctx.T),
+        _c(sub.d.T),
+        _c(alpha.T),
+        _c(bm.lower),
+        _c(bm.upper),
+        _c(bm.span),
+        conv,
+        its,
+    )
+    return x.T.copy(), conv, its.astype(int)
+
+
+def offers(
+    kern: Kernels,
+    sub: Any,
+    xs: np.ndarray,
+    w: np.ndarray,
+    slack: np.ndarray,
+    delta: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`bargain.batch_rubinstein._rubinstein_core` from its prepared starts
+    ``xs`` ``(2, n, N)``, ``w`` and ``slack`` ``(2, N)``."""
+    from .batch_jit_solvers import offers_newton
+
+    bm = sub.bm
+    x = _c(np.transpose(xs, (2, 0, 1)))
+    wt = _c(w.T)
+    st = np.ascontiguousarray(slack.T, dtype=bool)
+    conv = np.empty(sub.size, dtype=bool)
+    its = np.empty(sub.size, dtype=np.int64)
+    offers_newton(
+        kern.full,
+        kern.value,
+        x,
+        wt,
+        st,
+        _c(sub.ctx.T),
+        _c(sub.d.T),
+        _c(delta.T),
+        _c(sub.scale.max(axis=0)),
+        _c(bm.lower),
+        _c(bm.upper),
+        _c(bm.span),
+        conv,
+        its,
+    )
+    return np.transpose(x, (1, 2, 0)).copy(), wt.T.copy(), st.T.copy(), conv, its.astype(int)
