@@ -241,24 +241,28 @@ def nash_start(
     return x.T.copy(), feasible
 
 
-def nash_ascent(
-    kern: Kernels, sub: Any, alpha: np.ndarray, x0: np.ndarray
+def ascent(
+    kern: Kernels, sub: Any, alpha: np.ndarray, x0: np.ndarray, soft: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`bargain.batch_newton._projected_newton` on the log Nash product:
-    deals ``(n, N)``, converged, iterations."""
-    from .batch_jit_solvers import nash_newton
+    """As :func:`bargain.batch_newton._projected_newton` on the log Nash product with
+    powers ``alpha`` ``(2, N)`` or, with ``soft``, on the soft minimum of the scaled
+    gains as the first phase of :func:`bargain.batch_nash._nash_core`: the deals
+    ``(n, N)``, converged, iterations."""
+    from .batch_jit_solvers import ascent as run
 
     bm = sub.bm
     x = _c(np.clip(x0, bm.lower[:, None], bm.upper[:, None]).T)
     conv = np.empty(sub.size, dtype=bool)
     its = np.empty(sub.size, dtype=np.int64)
-    nash_newton(
+    run(
         kern.full,
         kern.value,
         x,
         _c(sub.ctx.T),
         _c(sub.d.T),
         _c(alpha.T),
+        _c(sub.scale.T),
+        soft,
         _c(bm.lower),
         _c(bm.upper),
         _c(bm.span),
@@ -288,7 +292,6 @@ def offers(
     its = np.empty(sub.size, dtype=np.int64)
     offers_newton(
         kern.full,
-        kern.value,
         x,
         wt,
         st,

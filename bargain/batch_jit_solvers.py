@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import types
 
-__all__ = ["KERNEL", "best_start", "nash_newton", "offers_newton"]
+__all__ = ["KERNEL", "ascent", "best_start", "offers_newton"]
 
 _F1 = types.float64[::1]
 _F2 = types.float64[:, ::1]
@@ -40,6 +40,7 @@ KERNEL = types.FunctionType(types.int64(_F1, _F1, _F1))
 _jit = numba.njit(cache=True, error_model="numpy")
 
 _MAXIT = 60  # as bargain.batch_newton._MAXIT
+_TAU = 1e-2  # as bargain.batch_nash._TAU
 _MAXIT_OFFERS = 30  # as bargain.batch_rubinstein._MAXIT_OFFERS
 _STEP_TOL = 1e-12  # as bargain.batch_newton._STEP_TOL
 
@@ -82,21 +83,31 @@ def _negdef(m):
         return m[0, 0] < 0
     if n == 2:
         return m[0, 0] < 0 and m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0] > 0
-    if not np.all(np.isfinite(m)):
+    if not _finite(m):
         return False
     return np.linalg.eigvalsh(m).max() < 0
 
 
 @_jit
-def _lu_solve(a, b, out):
+def _finite(a):
+    """Whether every entry of ``a`` is finite (without a temporary array)."""
+    for v in a.flat:  # noqa: SIM110 - numba compiles the loop, not a generator
+        if not np.isfinite(v):
+            return False
+    return True
+
+
+@_jit
+def _lu_solve(a, b, out, lu, y):
     """Solve ``a out = b`` by Gaussian elimination with partial pivoting; nan where
-    ``|det a| <= 1e-300`` or anything is not finite (as numpy's stacked solves)."""
+    ``|det a| <= 1e-300`` or anything is not finite (as numpy's stacked solves).
+    ``lu`` and ``y`` (shaped as ``a`` and ``b``) are scratch."""
     m = b.size
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+    if not (_finite(a) and _finite(b)):
         out[:] = np.nan
         return
-    lu = a.copy()
-    y = b.copy()
+    lu[:, :] = a
+    y[:] = b
     det = 1.0
     for k in range(m):
         p = k
@@ -121,10 +132,10 @@ def _lu_solve(a, b, out):
         out[:] = np.nan
         return
     for i in range(m - 1, -1, -1):
-        s = y[i]
+        acc = y[i]
         for j in range(i + 1, m):
-            s -= lu[i, j] * out[j]
-        out[i] = s / lu[i, i]
+            acc -= lu[i, j] * out[j]
+        out[i] = acc / lu[i, i]
 
 
 @_jit
@@ -138,7 +149,7 @@ def _solve_small(m, b, out):
         out[0] = (m[1, 1] * b[0] - m[0, 1] * b[1]) / det
         out[1] = (m[0, 0] * b[1] - m[1, 0] * b[0]) / det
     else:
-        _lu_solve(m, b, out)
+        _lu_solve(m, b, out, np.empty_like(m), np.empty_like(b))
 
 
 @_jit
@@ -146,7 +157,7 @@ def _modified_step(hess, grad, span, out):
     """As :func:`bargain.batch_newton._modified_step` for one point."""
     n = grad.size
     out[:] = 0.0
-    if np.all(np.isfinite(hess)) and np.all(np.isfinite(grad)):
+    if _finite(hess) and _finite(grad):
         lam, vec = np.linalg.eigh(hess)
         floor = 1e-8 * np.abs(lam).max() + 1e-300
         for j in range(n):
@@ -179,11 +190,61 @@ def _log_nash(u, d, alpha):
 
 
 @_jit
-def _nash_derivatives(out, d, alpha, n, grad, hess):
-    """The log Nash product at ``out = (u, g, h)`` with its gradient and Hessian."""
-    f = _log_nash(out, d, alpha)
+def _lowest(u, d, scale):
+    """The smaller scaled gain (nan if either is, as numpy's ``min``)."""
+    z0 = (u[0] - d[0]) / scale[0]
+    z1 = (u[1] - d[1]) / scale[1]
+    if np.isnan(z0) or np.isnan(z1):
+        return np.nan
+    return min(z0, z1)
+
+
+@_jit
+def _softmin(u, d, scale):
+    """The soft minimum of the scaled gains, ``-tau log sum_i exp(-z_i / tau)``, and
+    the weights ``w_i`` of its gradient (as :func:`bargain.batch_nash._softmin_objective`)."""
+    z0 = (u[0] - d[0]) / scale[0]
+    z1 = (u[1] - d[1]) / scale[1]
+    low = _lowest(u, d, scale)
+    e0 = np.exp(-(z0 - low) / _TAU)
+    e1 = np.exp(-(z1 - low) / _TAU)
+    total = e0 + e1
+    return low - _TAU * np.log(total), e0 / total, e1 / total
+
+
+@_jit
+def _objective(u, d, alpha, scale, soft):
+    """The objective's value: the log Nash product, or with ``soft`` the soft minimum."""
+    if soft:
+        return _softmin(u, d, scale)[0]
+    return _log_nash(u, d, alpha)
+
+
+@_jit
+def _derivatives(out, d, alpha, scale, soft, grad, hess):
+    """The objective at ``out = (u, g, h)`` with its gradient and Hessian."""
+    n = grad.size
     grad[:] = 0.0
-    hess[:] = 0.0
+    hess[:, :] = 0.0
+    if soft:
+        f, w0, w1 = _softmin(out, d, scale)
+        for i in range(2):
+            w = w0 if i == 0 else w1
+            for k in range(n):
+                grad[k] += w * out[2 + i * n + k] / scale[i]
+        for i in range(2):
+            w = w0 if i == 0 else w1
+            for k in range(n):
+                gk = out[2 + i * n + k] / scale[i]
+                for m in range(n):
+                    gm = out[2 + i * n + m] / scale[i]
+                    hess[k, m] += w * out[2 + 2 * n + i * n * n + k * n + m] / scale[i]
+                    hess[k, m] -= w * gk * gm / _TAU
+        for k in range(n):
+            for m in range(n):
+                hess[k, m] += grad[k] * grad[m] / _TAU
+        return f
+    f = _log_nash(out, d, alpha)
     for i in range(2):
         gain = out[i] - d[i]
         w = alpha[i] / gain
@@ -197,23 +258,38 @@ def _nash_derivatives(out, d, alpha, n, grad, hess):
 
 
 @_jit
-def _nash_one(full, value, x, c, d, alpha, lower, upper, span):
-    """Projected Newton ascent of the log Nash product from ``x`` (in place):
-    :func:`bargain.batch_newton._projected_newton` for one point."""
+def _ascent_work(n):
+    """Scratch arrays of :func:`_ascent_one` for ``n`` issues."""
+    width = 2 + 2 * n + 2 * n * n
+    return (
+        np.empty(width),
+        np.empty(width),
+        np.empty(n),
+        np.empty(2),
+        np.empty(n),
+        np.empty((n, n)),
+        np.empty((n, n)),
+        np.empty(n),
+        np.empty(n, dtype=np.bool_),
+        np.empty(n),
+        np.empty(n),
+    )
+
+
+@_jit
+def _ascent_one(full, value, x, c, d, alpha, scale, soft, lower, upper, span, work):
+    """Projected Newton ascent from ``x`` (in place): one point of
+    :func:`bargain.batch_newton._projected_newton`.
+
+    The objective is the log Nash product, or with ``soft`` the soft minimum of the
+    scaled gains with the first phase's rules of :func:`bargain.batch_nash._nash_core`
+    (``ftol`` 1e-12; stop once both scaled gains exceed 1e-6).
+    """
+    out, spare, xin, u, grad, hess, hr, gr, free, step, trial = work
     n = x.size
-    out = np.empty(2 + 2 * n + 2 * n * n)
-    spare = np.empty_like(out)
-    xin = np.empty(n)
-    u = np.empty(2)
-    grad = np.empty(n)
-    hess = np.empty((n, n))
-    hr = np.empty((n, n))
-    gr = np.empty(n)
-    free = np.empty(n, dtype=np.bool_)
-    step = np.empty(n)
-    trial = np.empty(n)
+    ftol = 1e-12 if soft else 0.0
     _evaluate(full, x, c, lower, upper, out, spare, xin)
-    f = _nash_derivatives(out, d, alpha, n, grad, hess)
+    f = _derivatives(out, d, alpha, scale, soft, grad, hess)
     converged = False
     iterations = 0
     for _ in range(_MAXIT):
@@ -231,7 +307,7 @@ def _nash_one(full, value, x, c, d, alpha, lower, upper, span):
         for k in range(n):
             step[k] = -step[k]
             ascent += step[k] * gr[k]
-        bad = not _negdef(hr) or not np.all(np.isfinite(step)) or not ascent > 0
+        bad = not _negdef(hr) or not _finite(step) or not ascent > 0
         if bad:
             _modified_step(hr, gr, span, step)
         small = False
@@ -243,7 +319,7 @@ def _nash_one(full, value, x, c, d, alpha, lower, upper, span):
         ascent = 0.0
         for k in range(n):
             ascent += step[k] * gr[k]
-        small = small or (np.isfinite(f) and ascent <= 0.0)
+        small = small or (np.isfinite(f) and ascent <= ftol * (1 + abs(f)))
         t = 1.0
         accepted = False
         for _ls in range(45):
@@ -252,7 +328,7 @@ def _nash_one(full, value, x, c, d, alpha, lower, upper, span):
                 trial[k] = min(max(x[k] + t * step[k], lower[k]), upper[k])
                 gain += grad[k] * (trial[k] - x[k])
             value(trial, c, u)
-            ft = _log_nash(u, d, alpha)
+            ft = _objective(u, d, alpha, scale, soft)
             # the noise floor of f: sums of logs cancel, so it is absolute as well as relative
             if ft >= f + 1e-4 * gain - 1e-14 * (1 + abs(f)):
                 accepted = True
@@ -264,32 +340,37 @@ def _nash_one(full, value, x, c, d, alpha, lower, upper, span):
                 moved = max(moved, abs((trial[k] - x[k]) / span[k]))
                 x[k] = trial[k]
         iterations += 1
-        if small or (accepted and moved <= _STEP_TOL) or not accepted:
+        done = small or (accepted and moved <= _STEP_TOL) or not accepted
+        if soft and not done:  # the first phase ends as soon as both parties gain
+            value(x, c, u)
+            done = _lowest(u, d, scale) > 1e-6
+        if done:
             converged = accepted or small
             break
         _evaluate(full, x, c, lower, upper, out, spare, xin)
-        f = _nash_derivatives(out, d, alpha, n, grad, hess)
+        f = _derivatives(out, d, alpha, scale, soft, grad, hess)
     return converged, iterations
 
 
 @numba.njit(
-    types.void(KERNEL, KERNEL, _F2, _F2, _F2, _F2, _F1, _F1, _F1, _B1, _I1),
+    types.void(KERNEL, KERNEL, _F2, _F2, _F2, _F2, _F2, types.boolean, _F1, _F1, _F1, _B1, _I1),
     cache=True,
     error_model="numpy",
 )
-def nash_newton(full, value, x, ctx, d, alpha, lower, upper, span, converged, iterations):
-    """The projected Newton ascent of the log Nash product at every point (in place).
+def ascent(full, value, x, ctx, d, alpha, scale, soft, lower, upper, span, converged, iterations):
+    """The projected Newton ascent at every point (in place): the log Nash product
+    with powers ``alpha``, or with ``soft`` the first phase's soft minimum.
 
-    ``x`` ``(N, n)`` holds the starts and receives the deals; ``ctx`` ``(N, C)``,
-    ``d`` and ``alpha`` ``(N, 2)`` are the points' contexts, disagreement points
-    and powers; ``converged`` and ``iterations`` ``(N,)`` are written.
+    ``x`` ``(N, n)`` holds the starts and receives the results; ``ctx`` ``(N, C)``,
+    ``d``, ``alpha`` and ``scale`` ``(N, 2)`` are the points' contexts,
+    disagreement points, powers and frontier scales; ``converged`` and
+    ``iterations`` ``(N,)`` are written.
     """
+    work = _ascent_work(x.shape[1])
     for i in range(x.shape[0]):
-        xi = x[i].copy()
-        converged[i], iterations[i] = _nash_one(
-            full, value, xi, ctx[i], d[i], alpha[i], lower, upper, span
+        converged[i], iterations[i] = _ascent_one(
+            full, value, x[i], ctx[i], d[i], alpha[i], scale[i], soft, lower, upper, span, work
         )
-        x[i] = xi
 
 
 @numba.njit(
@@ -324,9 +405,7 @@ def best_start(value, grid, extra, ctx, d, alpha, scale, lower, upper, x, feasib
                 xe[:] = extra[s - grid.shape[0], i]
             value(xe, c, u)
             f = _log_nash(u, d[i], alpha[i])
-            m0 = (u[0] - d[i, 0]) / scale[i, 0]
-            m1 = (u[1] - d[i, 1]) / scale[i, 1]
-            m = np.nan if np.isnan(m0) or np.isnan(m1) else min(m0, m1)
+            m = _lowest(u, d[i], scale[i])
             if f > best_f:
                 best_f = f
                 best_x[:] = xe
@@ -338,33 +417,32 @@ def best_start(value, grid, extra, ctx, d, alpha, scale, lower, upper, x, feasib
 
 
 @_jit
-def _system(full, xs, w, delta, slack, c, d, tiny, lower, upper, buf, res, jac, free, gains):
-    """:func:`bargain.batch_rubinstein._rubinstein_system` for one point.
+def _evaluate_offers(full, xs, c, lower, upper, buf, xin):
+    """``full`` at both offers: rows 0 and 1 of ``buf`` (row 2 is scratch)."""
+    for k in range(2):
+        _evaluate(full, xs[k], c, lower, upper, buf[k], buf[2], xin)
 
-    Fills the residual ``res`` ``(2n+2,)``, the Jacobian ``jac``, the free flags
-    ``free`` ``(2, n)`` and the gains ``gains[k, i]`` of party ``i`` at offer ``k``.
-    ``buf`` is ``(4, 2 + 2n + 2n^2)`` of scratch: rows 0-1 the two offers'
-    evaluations.
+
+@_jit
+def _system(buf, xs, w, delta, slack, d, tiny, lower, upper, lag_g, fr0, res, jac, free):
+    """:func:`bargain.batch_rubinstein._rubinstein_system` for one point, from the
+    offers' evaluations ``buf`` (:func:`_evaluate_offers`).
+
+    Fills the residual ``res`` ``(2n+2,)``, the Jacobian ``jac`` and the free flags
+    ``free`` ``(2, n)``; ``lag_g`` and ``fr0`` ``(n,)`` are scratch.
     """
     n = xs.shape[1]
-    size = 2 * n + 2
+    h0 = 2 + 2 * n
     res[:] = 0.0
-    jac[:] = 0.0
-    lag_g = np.empty(n)
-    fr0 = np.empty(n, dtype=np.bool_)
-    xin = np.empty(n)
+    jac[:, :] = 0.0
     for k in range(2):
         out = buf[k]
-        _evaluate(full, xs[k], c, lower, upper, out, buf[2], xin)
-        gains[k, 0] = out[0] - d[0]
-        gains[k, 1] = out[1] - d[1]
         wk = w[k]
         for j in range(n):
             lag_g[j] = (1 - wk) * out[2 + j] + wk * out[2 + n + j]
             fr0[j] = not (
                 (xs[k, j] <= lower[j] and lag_g[j] < 0) or (xs[k, j] >= upper[j] and lag_g[j] > 0)
             )
-        h0 = 2 + 2 * n
         for j in range(n):
             # an issue that no longer matters (e.g. a say over zero cash) is held where it is
             row = 0.0
@@ -372,28 +450,26 @@ def _system(full, xs, w, delta, slack, c, d, tiny, lower, upper, buf, res, jac, 
                 if fr0[j] and fr0[m]:
                     lag_h = (1 - wk) * out[h0 + j * n + m] + wk * out[h0 + n * n + j * n + m]
                     row = max(row, abs(lag_h))
-            dw = out[2 + n + j] - out[2 + j]
             if not slack[k]:
-                row += abs(dw)
+                row += abs(out[2 + n + j] - out[2 + j])
             free[k, j] = fr0[j] and not (row <= tiny and abs(lag_g[j]) <= tiny)
         for j in range(n):
             r = k * n + j
-            if free[k, j]:
-                res[r] = lag_g[j]
-                for m in range(n):
-                    if free[k, m]:
-                        jac[r, k * n + m] = (1 - wk) * out[h0 + j * n + m] + wk * out[
-                            h0 + n * n + j * n + m
-                        ]
-                jac[r, 2 * n + k] = out[2 + n + j] - out[2 + j]
-            else:
+            if not free[k, j]:
                 jac[r, r] = 1.0
-    # offer 0's responder (party 1) is indifferent; offer 1's responder (party 0)
+                continue
+            res[r] = lag_g[j]
+            for m in range(n):
+                if free[k, m]:
+                    lag_h = (1 - wk) * out[h0 + j * n + m] + wk * out[h0 + n * n + j * n + m]
+                    jac[r, k * n + m] = lag_h
+            jac[r, 2 * n + k] = out[2 + n + j] - out[2 + j]
+    # offer 0's responder (party 1) is indifferent; so is offer 1's (party 0)
     if slack[0]:
         res[2 * n] = w[0]
         jac[2 * n, 2 * n] = 1.0
     else:
-        res[2 * n] = gains[0, 1] - delta[1] * gains[1, 1]
+        res[2 * n] = buf[0, 1] - d[1] - delta[1] * (buf[1, 1] - d[1])
         for j in range(n):
             jac[2 * n, j] = buf[0, 2 + n + j]
             jac[2 * n, n + j] = -delta[1] * buf[1, 2 + n + j]
@@ -401,11 +477,10 @@ def _system(full, xs, w, delta, slack, c, d, tiny, lower, upper, buf, res, jac, 
         res[2 * n + 1] = w[1] - 1.0
         jac[2 * n + 1, 2 * n + 1] = 1.0
     else:
-        res[2 * n + 1] = gains[1, 0] - delta[0] * gains[0, 0]
+        res[2 * n + 1] = buf[1, 0] - d[0] - delta[0] * (buf[0, 0] - d[0])
         for j in range(n):
             jac[2 * n + 1, n + j] = buf[1, 2 + j]
             jac[2 * n + 1, j] = -delta[0] * buf[0, 2 + j]
-    return size
 
 
 @_jit
@@ -420,47 +495,38 @@ def _max_abs(v):
 
 
 @_jit
-def _offers_one(full, value, xs, w, slack, c, d, delta, tiny, floor, lower, upper, span):
+def _offers_one(full, xs, w, slack, c, d, delta, tiny, floor, lower, upper, span, work):
     """Damped Newton on the two stationary offers of one point (in place):
-    :func:`bargain.batch_rubinstein._rubinstein_core` for one point."""
+    :func:`bargain.batch_rubinstein._rubinstein_core` for one point.
+
+    The offers' evaluations at an accepted trial are those of the next iterate,
+    so each iteration evaluates ``full`` only at its trials. ``work`` is scratch
+    (:func:`_offers_work`).
+    """
+    cur, trial, res, jac, free, res2, jac2, free2, step, cand, cw, lag_g, fr0, xin, lu, y = work
     n = xs.shape[1]
     size = 2 * n + 2
-    buf = np.empty((3, 2 + 2 * n + 2 * n * n))
-    res = np.empty(size)
-    jac = np.empty((size, size))
-    free = np.empty((2, n), dtype=np.bool_)
-    gains = np.empty((2, 2))
-    res2 = np.empty(size)
-    jac2 = np.empty((size, size))
-    free2 = np.empty((2, n), dtype=np.bool_)
-    gains2 = np.empty((2, 2))
-    step = np.empty(size)
-    cand = np.empty((2, n))
-    cw = np.empty(2)
-    u0 = np.empty(2)
-    u1 = np.empty(2)
     converged = False
     iterations = 0
+    _evaluate_offers(full, xs, c, lower, upper, cur, xin)
     for _ in range(_MAXIT_OFFERS):
         # a proposer whose weight left [0, 1] takes its ideal deal; it returns to the
         # indifference condition when that deal gives the responder too little
-        value(xs[0], c, u0)
-        value(xs[1], c, u1)
         if slack[0]:
-            slack[0] = u0[1] - d[1] >= delta[1] * (u1[1] - d[1])
+            slack[0] = cur[0, 1] - d[1] >= delta[1] * (cur[1, 1] - d[1])
         else:
             slack[0] = w[0] < 0
         if slack[1]:
-            slack[1] = u1[0] - d[0] >= delta[0] * (u0[0] - d[0])
+            slack[1] = cur[1, 0] - d[0] >= delta[0] * (cur[0, 0] - d[0])
         else:
             slack[1] = w[1] > 1
         if slack[0]:
             w[0] = 0.0
         if slack[1]:
             w[1] = 1.0
-        _system(full, xs, w, delta, slack, c, d, tiny, lower, upper, buf, res, jac, free, gains)
+        _system(cur, xs, w, delta, slack, d, tiny, lower, upper, lag_g, fr0, res, jac, free)
         norm0 = _max_abs(res)
-        _lu_solve(jac, res, step)
+        _lu_solve(jac, res, step, lu, y)
         # an issue held at a bound stays exactly there (round-off would free it)
         for k in range(2):
             for j in range(n):
@@ -480,27 +546,30 @@ def _offers_one(full, value, xs, w, slack, c, d, delta, tiny, floor, lower, uppe
                         v = xs[k, j] + t * step[k * n + j]
                         cand[k, j] = min(max(v, lower[j]), upper[j])
                     cw[k] = w[k] + t * step[2 * n + k]
+                _evaluate_offers(full, cand, c, lower, upper, trial, xin)
                 _system(
-                    full,
+                    trial,
                     cand,
                     cw,
                     delta,
                     slack,
-                    c,
                     d,
                     tiny,
                     lower,
                     upper,
-                    buf,
+                    lag_g,
+                    fr0,
                     res2,
                     jac2,
                     free2,
-                    gains2,
                 )
                 if _max_abs(res2) <= (1 - 1e-4 * t) * norm0:
                     accepted = True
                     xs[:, :] = cand
                     w[:] = cw
+                    cur[:2] = trial[:2]
+                    break
+                if norm0 <= floor:  # at the noise floor only the full step is tried
                     break
                 t *= 0.5
         moved = 0.0  # only read when a step was accepted, so finite
@@ -516,13 +585,38 @@ def _offers_one(full, value, xs, w, slack, c, d, delta, tiny, floor, lower, uppe
     return converged, iterations
 
 
+@_jit
+def _offers_work(n):
+    """Scratch arrays of :func:`_offers_one` for ``n`` issues."""
+    size = 2 * n + 2
+    width = 2 + 2 * n + 2 * n * n
+    return (
+        np.empty((3, width)),
+        np.empty((3, width)),
+        np.empty(size),
+        np.empty((size, size)),
+        np.empty((2, n), dtype=np.bool_),
+        np.empty(size),
+        np.empty((size, size)),
+        np.empty((2, n), dtype=np.bool_),
+        np.empty(size),
+        np.empty((2, n)),
+        np.empty(2),
+        np.empty(n),
+        np.empty(n, dtype=np.bool_),
+        np.empty(n),
+        np.empty((size, size)),
+        np.empty(size),
+    )
+
+
 @numba.njit(
-    types.void(KERNEL, KERNEL, _F3, _F2, _B2, _F2, _F2, _F2, _F1, _F1, _F1, _F1, _B1, _I1),
+    types.void(KERNEL, _F3, _F2, _B2, _F2, _F2, _F2, _F1, _F1, _F1, _F1, _B1, _I1),
     cache=True,
     error_model="numpy",
 )
 def offers_newton(
-    full, value, xs, w, slack, ctx, d, delta, scale_max, lower, upper, span, converged, iterations
+    full, xs, w, slack, ctx, d, delta, scale_max, lower, upper, span, converged, iterations
 ):
     """The damped Newton method on the two Rubinstein offers at every point (in place).
 
@@ -531,15 +625,22 @@ def offers_newton(
     ``(N, C)``, ``d`` and ``delta`` ``(N, 2)``, ``scale_max`` ``(N,)`` the larger
     frontier scale. ``converged`` and ``iterations`` ``(N,)`` are written.
     """
+    work = _offers_work(xs.shape[2])
     for i in range(xs.shape[0]):
-        xi = xs[i].copy()
-        wi = w[i].copy()
-        si = slack[i].copy()
         tiny = 1e-12 * (1 + scale_max[i])
         floor = 1e-11 * (1 + scale_max[i])
         converged[i], iterations[i] = _offers_one(
-            full, value, xi, wi, si, ctx[i], d[i], delta[i], tiny, floor, lower, upper, span
+            full,
+            xs[i],
+            w[i],
+            slack[i],
+            ctx[i],
+            d[i],
+            delta[i],
+            tiny,
+            floor,
+            lower,
+            upper,
+            span,
+            work,
         )
-        xs[i] = xi
-        w[i] = wi
-        slack[i] = si

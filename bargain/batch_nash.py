@@ -182,8 +182,11 @@ def _nash_core(
     if not feasible.all():
         idx = np.flatnonzero(~feasible)
         sub = _SubSet(batch, idx)
-        soft = _softmin_objective(sub.d, sub.scale)
-        xs, _, its = _projected_newton(sub, soft, x[:, idx], 1e-12, _feasible(sub))
+        if batch.kernels is not None:
+            xs, _, its = batch_jit.ascent(batch.kernels, sub, alpha[:, idx], x[:, idx], soft=True)
+        else:
+            soft = _softmin_objective(sub.d, sub.scale)
+            xs, _, its = _projected_newton(sub, soft, x[:, idx], 1e-12, _feasible(sub))
         iterations[idx] = its
         u, _, _ = batch.bm.evaluate(xs, sub.ctx)
         low = ((u - sub.d) / sub.scale).min(axis=0)
@@ -193,7 +196,7 @@ def _nash_core(
     sub = _SubSet(batch, run)
     objective = _nash_objective(alpha[:, run], sub.d)
     if batch.kernels is not None:
-        xr, conv, its = batch_jit.nash_ascent(batch.kernels, sub, alpha[:, run], x[:, run])
+        xr, conv, its = batch_jit.ascent(batch.kernels, sub, alpha[:, run], x[:, run])
     else:
         xr, conv, its = _projected_newton(sub, objective, x[:, run])
     iterations[run] += its

@@ -119,6 +119,8 @@ def _rubinstein_core(
         wa = np.where(sa, np.array([[0.0], [1.0]]), wa)
         res, jac, free = _rubinstein_system(part, xa, wa, da, sa)
         norm0 = np.abs(res).max(axis=1)
+        # at the noise floor of the residual, no trial can improve on it
+        floor = norm0 <= 1e-11 * (1 + part.scale.max(axis=0))
         step = _newton_step(jac, res)
         # an issue held at a bound stays exactly there (round-off would free it)
         held = ~np.concatenate([free[0], free[1]], axis=1)
@@ -145,12 +147,12 @@ def _rubinstein_core(
             new_w[:, pending[better]] = cw[:, better]
             accepted[pending[better]] = True
             pending = pending[~better]
+            if _ls == 0:  # at the noise floor of the residual only the full step is tried
+                pending = pending[~floor[pending]]
             t[pending] *= 0.5
         moved = np.abs(step / span).max(axis=1)
         xs[:, :, active], w[:, active], slack[:, active] = new_x, new_w, sa
         iterations[active] += 1
-        # at the noise floor of the residual, no trial can improve on it
-        floor = norm0 <= 1e-11 * (1 + part.scale.max(axis=0))
         finished = (accepted & (moved <= _STEP_TOL)) | (~accepted & floor)
         converged[active[finished]] = True
         active = active[~(finished | ~accepted)]
