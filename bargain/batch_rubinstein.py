@@ -23,14 +23,19 @@ _MAXIT_OFFERS = 30  # Newton iterations (Rubinstein offers)
 
 
 def _rubinstein_system(
-    sub: Any, xs: np.ndarray, w: np.ndarray, delta: np.ndarray, slack: np.ndarray
+    sub: Any,
+    xs: np.ndarray,
+    w: np.ndarray,
+    delta: np.ndarray,
+    slack: np.ndarray,
+    evaluations: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Residual ``(m, 2n+2)``, Jacobian ``(m, 2n+2, 2n+2)`` and free flags ``(2, m, n)``.
 
     Offer ``k`` is Pareto optimal with weight ``w_k``: ``(1 - w_k) grad g_1 + w_k grad g_2 = 0``
     on its free issues. Its indifference condition holds unless ``slack[k]``: then the
     proposer takes its ideal deal (``w_1 = 0``, ``w_2 = 1``) and the responder gets more
-    than it needs.
+    than it needs. ``evaluations``, if given, receives each offer's ``(u, g, h)``.
     """
     bm = sub.bm
     n, m = bm.n, xs.shape[2]
@@ -41,6 +46,8 @@ def _rubinstein_system(
     eye = np.eye(n)[None]
     for k in (0, 1):
         u, g, h = bm.evaluate(xs[k], sub.ctx, derivatives=True)
+        if evaluations is not None:
+            evaluations.append((u, g, h))
         gains.append(u - sub.d)
         grads.append(g)
         lag_g = ((1 - w[k]) * g[0] + w[k] * g[1]).T  # (m, n)
@@ -164,12 +171,13 @@ def _offers_ok(
 ) -> np.ndarray:
     """Residual tiny, weights in [0, 1], gains positive, second-order conditions."""
     bm = sub.bm
-    res, _, free = _rubinstein_system(sub, xs, w, delta, slack)
+    evaluations: list = []
+    res, _, free = _rubinstein_system(sub, xs, w, delta, slack, evaluations)
     ok = np.abs(res).max(axis=1) <= 1e-9 * (1 + sub.scale.max(axis=0))
     ok &= ((w >= 0) & (w <= 1)).all(axis=0)
     gains = []
     for k in (0, 1):
-        u, g, h = bm.evaluate(xs[k], sub.ctx, derivatives=True)
+        u, g, h = evaluations[k]
         gains.append(u - sub.d)
         ok &= (((u - sub.d) / sub.scale) > _GAIN_TOL).all(axis=0)
         lag = np.moveaxis((1 - w[k]) * h[0] + w[k] * h[1], -1, 0)
