@@ -123,7 +123,7 @@ def source(bm: Any) -> str:
     >>> import bargain
     >>> from bargain.batch_model import BatchModel
     >>> text = source(BatchModel(bargain.load("scenarios/textbook/unit_pie.toml")))
-    >>> print(text.splitlines()[-3])
+    >>> print(next(line for line in text.splitlines() if "out[1]" in line))  # in value
         out[1] = 1 - x0
     """
     issues, ctx = bm.stage2_symbols

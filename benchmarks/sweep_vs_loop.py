@@ -14,7 +14,10 @@ wall time of a Monte Carlo of Nash and Rubinstein written to Parquet by
 :func:`bargain.sweep.run_sweep` (two worker processes). The batched solvers run
 without the per-scenario fallback here, so that the timings measure them alone;
 the share of points they could not certify (which the fallback would solve) is
-printed.
+printed. With numba installed (``pip install ".[fast]"``) the batched rates are
+printed for both paths, compiled and numpy (the Monte Carlo and the comparison
+with the loop use the compiled one, the default); the time to compile or load
+the scenario's kernels is printed on its own line and is not in the rates.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 from scipy import optimize
 
 import bargain
+from bargain import batch_jit
 from bargain.batch import BatchModel, batch_solve
 from bargain.sweep import SweepSpec, points, run_sweep
 
@@ -99,19 +103,33 @@ def main() -> None:
     values = points(scenario, spec, 0, args.points)
     print(f"flagship: {FLAGSHIP}; {args.points} Monte Carlo points; {os.cpu_count()} CPUs")
 
+    compiled = batch_jit.available()
     t = time.perf_counter()
-    nash = batch_solve(bm, values, ["nash"], fallback=False, check_convexity=False)["nash"]
-    t_nash = time.perf_counter() - t
-    t = time.perf_counter()
-    both = batch_solve(bm, values, ["nash", "rubinstein"], fallback=False, check_convexity=False)
-    t_both = time.perf_counter() - t
+    if compiled:  # compile (first use on a machine) or load the kernels, outside the timings
+        compiled = batch_jit.kernels(bm) is not None
+    print(
+        f"compiled path (numba): {'yes' if compiled else 'no'}; "
+        f"kernels compiled or loaded in {time.perf_counter() - t:.1f} s"
+    )
+    unchecked = {"fallback": False, "check_convexity": False}
+    rates: dict[bool, tuple[float, float]] = {}
+    for path in sorted({False, compiled}):
+        t = time.perf_counter()
+        nash = batch_solve(bm, values, ["nash"], compiled=path, **unchecked)["nash"]
+        t_nash = time.perf_counter() - t
+        t = time.perf_counter()
+        both = batch_solve(bm, values, ["nash", "rubinstein"], compiled=path, **unchecked)
+        t_both = time.perf_counter() - t
+        rates[path] = (args.points / t_nash, args.points / t_both)
     rub = both["rubinstein"]
     few = {k: v[: args.checked] for k, v in values.items()}
     t = time.perf_counter()
     checked = batch_solve(bm, few, ["nash"], fallback=False)["nash"]
     t_checked = time.perf_counter() - t
-    print(f"batched Nash (no convexity check):  {args.points / t_nash:12,.0f} points/s (1 process)")
-    print(f"batched Nash+Rubinstein (no check): {args.points / t_both:12,.0f} points/s (1 process)")
+    for path, (r_nash, r_both) in rates.items():
+        name = "compiled" if path else "numpy"
+        print(f"batched Nash, {name} (no convexity check):  {r_nash:12,.0f} points/s (1 process)")
+        print(f"batched Nash+Rubinstein, {name} (no check): {r_both:12,.0f} points/s (1 process)")
     print(
         f"batched Nash with the convexity check: {args.checked / t_checked:9,.0f} points/s "
         f"on {args.checked} points (1 process)"
@@ -129,7 +147,9 @@ def main() -> None:
     t_loop = time.perf_counter() - t
     rate_loop = args.loop / t_loop
     print(f"scipy loop (SLSQP):         {rate_loop:12,.1f} points/s on {args.loop} points")
-    print(f"ratio batched Nash / loop: {args.points / t_nash / rate_loop:,.0f}x (no check)")
+    for path, (r_nash, _) in rates.items():
+        name = "compiled" if path else "numpy"
+        print(f"ratio batched Nash ({name}) / loop: {r_nash / rate_loop:,.0f}x (no check)")
     print(f"ratio checked Nash / loop: {args.checked / t_checked / rate_loop:,.1f}x")
     ok = (nash.status[: args.loop] == "ok") & np.isfinite(loop[:, 0])
     diff = np.abs(nash.deal[: args.loop, 0] - loop[:, 0])
@@ -161,7 +181,8 @@ def main() -> None:
         print(
             f"Monte Carlo of Nash+Rubinstein (no convexity check, no fallback), {args.mc:,} "
             f"points, {args.workers} workers, "
-            f"to Parquet: {t_mc:.1f} s ({args.mc / t_mc:,.0f} points/s; {size / 1e6:.0f} MB)"
+            f"to Parquet: {t_mc:.1f} s ({args.mc / t_mc:,.0f} points/s; {size / 1e6:.0f} MB; "
+            f"{'compiled' if compiled else 'numpy'})"
         )
 
 
