@@ -213,6 +213,16 @@ def _c(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=float)
 
 
+def _context(sub: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The points' contexts ``(N, C)`` and disagreement points ``(N, 2)``, a row per point."""
+    return _c(sub.ctx.T), _c(sub.d.T)
+
+
+def _box(bm: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The issues' lower and upper bounds and spans, as the compiled solvers take them."""
+    return _c(bm.lower), _c(bm.upper), _c(bm.span)
+
+
 def nash_start(
     kern: Kernels, sub: Any, alpha: np.ndarray, extra: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -229,12 +239,10 @@ def nash_start(
         kern.value,
         grid,
         more,
-        _c(sub.ctx.T),
-        _c(sub.d.T),
+        *_context(sub),
         _c(alpha.T),
         _c(sub.scale.T),
-        _c(bm.lower),
-        _c(bm.upper),
+        *_box(bm)[:2],
         x,
         feasible,
     )
@@ -258,14 +266,11 @@ def ascent(
         kern.full,
         kern.value,
         x,
-        _c(sub.ctx.T),
-        _c(sub.d.T),
+        *_context(sub),
         _c(alpha.T),
         _c(sub.scale.T),
         soft,
-        _c(bm.lower),
-        _c(bm.upper),
-        _c(bm.span),
+        *_box(bm),
         conv,
         its,
     )
@@ -295,13 +300,10 @@ def offers(
         x,
         wt,
         st,
-        _c(sub.ctx.T),
-        _c(sub.d.T),
+        *_context(sub),
         _c(delta.T),
         _c(sub.scale.max(axis=0)),
-        _c(bm.lower),
-        _c(bm.upper),
-        _c(bm.span),
+        *_box(bm),
         conv,
         its,
     )
