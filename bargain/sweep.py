@@ -12,7 +12,8 @@ alone, never on the chunk size or the number of workers.
 
 The points are solved by the batched solvers of :mod:`bargain.batch`, chunk by
 chunk. :func:`run_sweep` writes each chunk to a part file as soon as it is done
-(atomically), then joins the parts in order into one Parquet or CSV file; a run
+(atomically) and appends the parts in order to one Parquet or CSV file while the
+rest run (:mod:`bargain.sweep_files`); a run
 that was killed is finished by running it again with ``resume=True``, which
 solves only the missing chunks and gives a byte-identical file. Memory stays
 flat: a chunk is solved, written and dropped. Every output records the package
@@ -29,7 +30,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -44,6 +44,17 @@ from ._version import __version__
 from .batch import BATCH_METHODS, BatchModel, batch_solve
 from .errors import ScenarioError, suggest
 from .scenario import Scenario, load
+from .sweep_files import (
+    _PART_SUFFIX,
+    Joiner,
+    _format,
+    _frame,
+    _part_path,
+    _parts_dir,
+    _write_part,
+    read_metadata,
+    read_sweep,
+)
 
 __all__ = [
     "BLOCK",
@@ -62,11 +73,6 @@ __all__ = [
 
 #: Monte Carlo draws come in blocks of this many points, one random stream per block.
 BLOCK = 1024
-
-_META_KEY = "bargain"
-
-#: Rows per Parquet row group of a sweep's output (independent of the chunk size).
-ROW_GROUP = 65_536
 
 
 # ------------------------------------------------------------------------- spec
@@ -300,7 +306,7 @@ def solve_points(
     """
     if compiled is None:
         compiled = _compiled(spec)
-    return _frame(_columns(scenario, spec, start, stop, model, compiled), spec)
+    return _frame(_columns(scenario, spec, start, stop, model, compiled), spec.solvers)
 
 
 def _compiled(spec: SweepSpec) -> bool:
@@ -340,16 +346,6 @@ def _columns(
         columns[f"{name}.status"] = np.empty(0, dtype=str)
         columns[f"{name}.fallback"] = np.empty(0, dtype=bool)
     return columns
-
-
-def _frame(columns: Mapping[str, np.ndarray], spec: SweepSpec) -> Any:
-    """A pandas DataFrame of the columns, the statuses as Python strings."""
-    import pandas as pd
-
-    frame = pd.DataFrame(columns)
-    for name in spec.solvers:
-        frame[f"{name}.status"] = frame[f"{name}.status"].astype(object)
-    return frame
 
 
 def sweep(
@@ -481,58 +477,6 @@ def metadata(scenario: Scenario, spec: SweepSpec, compiled: bool = False) -> dic
     }
 
 
-def _parts_dir(out: Path) -> Path:
-    return out.with_name(out.name + ".parts")
-
-
-#: Part files: Arrow IPC (uncompressed, written and read back at memory speed) for a
-#: Parquet output, CSV lines for a CSV output.
-_PART_SUFFIX = {"parquet": "arrow", "csv": "csv"}
-
-
-def _part_path(parts: Path, chunk: int, fmt: str) -> Path:
-    return parts / f"chunk-{chunk:08d}.{_PART_SUFFIX[fmt]}"
-
-
-def _format(out: Path) -> str:
-    suffix = out.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix == ".csv":
-        return "csv"
-    raise ScenarioError(
-        f"--out {out}: unknown file type '{suffix}'", fix="end the file name in .parquet or .csv"
-    )
-
-
-def _arrow_table(columns: Mapping[str, np.ndarray]) -> Any:
-    """The columns as an Arrow table, straight from numpy (NaN stored as null, as pandas does)."""
-    import pyarrow as pa
-
-    return pa.table({name: pa.array(col, from_pandas=True) for name, col in columns.items()})
-
-
-def _write_part(columns: Mapping[str, np.ndarray], spec: SweepSpec, path: Path, fmt: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    if fmt == "parquet":
-        import pyarrow as pa
-
-        table = _arrow_table(columns)
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-    else:
-        frame = _frame(columns, spec)
-        frame.to_csv(tmp, index=False, header=False, float_format="%.17g", lineterminator="\n")
-    os.replace(tmp, path)  # atomic: a part file is either whole or absent
-
-
-def _read_part(path: Path) -> Any:
-    import pyarrow as pa
-
-    with pa.OSFile(str(path)) as source:
-        return pa.ipc.open_file(source).read_all()
-
-
 def _run_chunk(
     path: str,
     sha256: str,
@@ -557,7 +501,7 @@ def _run_chunk(
     columns = _columns(scenario, spec, start, stop, bm, compiled)
     target = Path(out)
     fmt = _format(target)
-    _write_part(columns, spec, _part_path(_parts_dir(target), chunk, fmt), fmt)
+    _write_part(columns, spec.solvers, _part_path(_parts_dir(target), chunk, fmt), fmt)
     return stop - start
 
 
@@ -570,100 +514,6 @@ def _spec_from_dict(data: Mapping[str, Any]) -> SweepSpec:
         bool(data["fallback"]),
         bool(data.get("check_convexity", True)),
     )
-
-
-def _parquet_options(schema: Any) -> dict[str, Any]:
-    """How the output is encoded: chosen by measurement on a 1M-point flagship sweep.
-
-    Floats are byte-stream split (each byte of the doubles in its own stream, so
-    the sign, exponent and leading mantissa bytes compress), strings (the
-    statuses) dictionary encoded, everything Snappy compressed. Dictionary
-    encoding of the doubles (Arrow's default) costs more time than anything else
-    and makes random draws larger, not smaller: the flagship's 1M rows took 5.0 s
-    and 413 MB with Arrow's defaults, 1.4 s and 299 MB so (zstd level 1: 2.1 s and
-    281 MB; Snappy without the split: 1.4 s and 334 MB).
-    """
-    import pyarrow as pa
-
-    return {
-        "compression": "snappy",
-        "use_dictionary": [f.name for f in schema if pa.types.is_string(f.type)],
-        "column_encoding": {
-            f.name: "BYTE_STREAM_SPLIT" for f in schema if pa.types.is_floating(f.type)
-        },
-    }
-
-
-def _join_parquet(paths: Sequence[Path], tmp: Path, meta: dict) -> None:
-    """Write the parts' rows into ``tmp`` in row groups of :data:`ROW_GROUP` rows.
-
-    Each row group is one contiguous table, whatever chunks it came from, so the
-    bytes depend on the data alone. About one part and one row group are in memory.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    with pa.OSFile(str(paths[0])) as source:
-        schema = pa.ipc.open_file(source).schema
-    schema = schema.with_metadata({_META_KEY: json.dumps(meta, sort_keys=True)})
-    pending: list[Any] = []
-    count = 0
-    with pq.ParquetWriter(tmp, schema, **_parquet_options(schema)) as writer:
-        for path in paths:
-            table = _read_part(path)
-            pending.append(table)
-            count += table.num_rows
-            while count >= ROW_GROUP:
-                whole = pa.concat_tables(pending)  # no copy: the chunks are kept
-                group = whole.slice(0, ROW_GROUP).combine_chunks()
-                writer.write_table(group, row_group_size=ROW_GROUP)
-                pending, count = [whole.slice(ROW_GROUP)], count - ROW_GROUP
-        if count:
-            writer.write_table(pa.concat_tables(pending).combine_chunks(), row_group_size=ROW_GROUP)
-
-
-def _join_csv(header: Sequence[str], paths: Sequence[Path], tmp: Path, meta: dict) -> None:
-    """Write the metadata line, the header and the parts' lines (copied as bytes) into ``tmp``."""
-    with open(tmp, "wb") as fh:
-        fh.write(f"# {_META_KEY}: {json.dumps(meta, sort_keys=True)}\n".encode())
-        fh.write((",".join(header) + "\n").encode())
-        for path in paths:
-            with open(path, "rb") as part:
-                shutil.copyfileobj(part, fh, 1 << 20)
-
-
-def _join(scenario: Scenario, spec: SweepSpec, out: Path, chunks: int, meta: dict) -> None:
-    """Join the part files in order into ``out`` (streaming: one part in memory at a time)."""
-    fmt = _format(out)
-    paths = [_part_path(_parts_dir(out), k, fmt) for k in range(chunks)]
-    tmp = out.with_name(out.name + ".tmp")
-    if fmt == "parquet":
-        _join_parquet(paths, tmp, meta)
-    else:
-        _join_csv(list(_columns(scenario, spec, 0, 0)), paths, tmp, meta)
-    os.replace(tmp, out)
-
-
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The metadata recorded in a sweep's output file (Parquet or CSV)."""
-    out = Path(path)
-    if _format(out) == "parquet":
-        import pyarrow.parquet as pq
-
-        return dict(json.loads(pq.read_schema(out).metadata[_META_KEY.encode()]))
-    with open(out, encoding="utf-8") as fh:
-        first = fh.readline()
-    return dict(json.loads(first.split(":", 1)[1]))
-
-
-def read_sweep(path: str | Path) -> Any:
-    """Read a sweep's output file into a pandas DataFrame (metadata in ``.attrs``)."""
-    import pandas as pd
-
-    out = Path(path)
-    frame = pd.read_parquet(out) if _format(out) == "parquet" else pd.read_csv(out, comment="#")
-    frame.attrs[_META_KEY] = read_metadata(out)
-    return frame
 
 
 # ------------------------------------------------------------------------- engines
@@ -684,19 +534,21 @@ class _NoBar:
         """Do nothing."""
 
 
-def _local(tasks: list[tuple], workers: int, done: Callable[[int], None]) -> None:
+def _local(tasks: list[tuple], workers: int, done: Callable[[int, int], None]) -> None:
+    """Run the chunks on a process pool (in this process with one worker);
+    ``done(chunk, points)`` as each finishes."""
     if workers <= 1:
         for task in tasks:
-            done(_run_chunk(*task))
+            done(task[3], _run_chunk(*task))
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_chunk, *task) for task in tasks]
+        futures = {pool.submit(_run_chunk, *task): task[3] for task in tasks}
         for fut in as_completed(futures):
-            done(fut.result())
+            done(futures[fut], fut.result())
 
 
 def _dask(
-    tasks: list[tuple], workers: int, address: str | None, done: Callable[[int], None]
+    tasks: list[tuple], workers: int, address: str | None, done: Callable[[int, int], None]
 ) -> None:
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
@@ -713,9 +565,9 @@ def _dask(
     else:
         client = Client(address)
     try:
-        futures = [client.submit(_run_chunk, *task, pure=False) for task in tasks]
-        for fut in dask_completed(futures):
-            done(fut.result())
+        futures = {client.submit(_run_chunk, *task, pure=False): task[3] for task in tasks}
+        for fut in dask_completed(list(futures)):
+            done(futures[fut], fut.result())
     finally:
         client.close()
         if cluster is not None:
@@ -798,17 +650,26 @@ def run_sweep(
     spec_json = json.dumps(spec.to_dict())
     todo = [k for k in range(chunks) if not _part_path(parts, k, fmt).exists()]
     tasks = [(where, scenario.sha256, spec_json, k, chunk_size, target, compiled) for k in todo]
-    bar = _progress(spec.size, quiet)
-    bar.update(spec.size - sum(min(chunk_size, spec.size - k * chunk_size) for k in todo))
     nworkers = workers or os.cpu_count() or 1
+    # the parts are appended to the output as they arrive (in order), while the rest run
+    joiner = Joiner(out, chunks, meta, list(_columns(scenario, spec, 0, 0)))
+    bar = _progress(spec.size, quiet)
+
+    def done(chunk: int, count: int) -> None:
+        bar.update(count)
+        joiner.add(chunk)
+
     try:
+        for k in sorted(set(range(chunks)) - set(todo)):  # parts left by an earlier run
+            done(k, min(chunk_size, spec.size - k * chunk_size))
         if engine == "local":
-            _local(tasks, nworkers, bar.update)
+            _local(tasks, nworkers, done)
         else:
-            _dask(tasks, nworkers, address, bar.update)
+            _dask(tasks, nworkers, address, done)
+        joiner.close()
     finally:
+        joiner.abort()  # nothing to do once closed; else the parts stay for --resume
         bar.close()
-    _join(scenario, spec, out, chunks, meta)
     for k in range(chunks):
         _part_path(parts, k, fmt).unlink()
     stamp_file.unlink()

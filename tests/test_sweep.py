@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 import bargain
 from bargain import sweep as sw
+from bargain import sweep_files
 from bargain.errors import ScenarioError
 from bargain.sweep import SweepSpec, Vary, parse_vary, points, run_sweep, tornado
 from bargain.sweep_cli import add_sweep_commands
@@ -122,7 +124,7 @@ def test_sweep_frame_matches_closed_form(pie):
 @pytest.mark.parametrize("suffix", ["parquet", "csv"])
 def test_same_seed_same_bytes_for_chunks_and_workers(pie, tmp_path, monkeypatch, suffix):
     """Byte-identical files with 1 or 2 workers and different chunk sizes."""
-    monkeypatch.setattr(sw, "ROW_GROUP", 400)  # row groups that cut across chunks
+    monkeypatch.setattr(sweep_files, "ROW_GROUP", 400)  # row groups that cut across chunks
     spec = _mc()
     runs = [(1, 300), (2, 170), (1, 5000)]
     data = []
@@ -137,7 +139,7 @@ def test_same_seed_same_bytes_for_chunks_and_workers(pie, tmp_path, monkeypatch,
 def test_parquet_file_reads_back_as_the_sweep(tmp_path, monkeypatch):
     """The file holds the in-memory sweep: NaN deals as nulls, statuses as strings, fixed groups."""
     pq = pytest.importorskip("pyarrow.parquet")
-    monkeypatch.setattr(sw, "ROW_GROUP", 128)
+    monkeypatch.setattr(sweep_files, "ROW_GROUP", 128)
     power = bargain.load(POWER)
     options = {"fallback": False, "check_convexity": False}
     spec = SweepSpec(samples=300, seed=2, solvers=("nash", "rubinstein"), **options)
@@ -192,11 +194,32 @@ def test_resume_after_a_crash_gives_the_same_file(pie, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run_sweep(pie, spec, out, chunk_size=100, workers=1, quiet=True)
     assert not out.exists()
+    assert not out.with_name(out.name + ".tmp").exists()  # the half-joined file is removed
     monkeypatch.setattr(sw, "_run_chunk", real)
     with pytest.raises(ScenarioError, match="--resume"):
         run_sweep(pie, spec, out, chunk_size=100, workers=1, quiet=True)
     info = run_sweep(pie, spec, out, chunk_size=100, workers=1, quiet=True, resume=True)
     assert info["chunks_run"] == 3  # six chunks, three were done
+    assert out.read_bytes() == clean.read_bytes()
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_parts_are_joined_in_order_whatever_order_they_arrive(pie, tmp_path, monkeypatch, suffix):
+    """The joiner appends a part only when all before it are in: arrival order is irrelevant."""
+    monkeypatch.setattr(sweep_files, "ROW_GROUP", 250)
+    spec = _mc(700)
+    clean = tmp_path / f"clean.{suffix}"
+    run_sweep(pie, spec, clean, chunk_size=100, workers=1, quiet=True)
+    out = tmp_path / f"shuffled.{suffix}"
+    sweep_files._parts_dir(out).mkdir()
+    task = (str(pie.path), pie.sha256, json.dumps(spec.to_dict()))
+    header = list(sw._columns(pie, spec, 0, 0))
+    joiner = sweep_files.Joiner(out, 7, sw.metadata(pie, spec), header)
+    for k in (3, 0, 6, 2, 1, 5, 4):
+        sw._run_chunk(*task, k, 100, str(out))
+        joiner.add(k)
+        assert joiner.next == {3: 0, 0: 1, 6: 1, 2: 1, 1: 4, 5: 4, 4: 7}[k]  # parts appended
+    joiner.close()
     assert out.read_bytes() == clean.read_bytes()
 
 
