@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import types
 
-__all__ = ["KERNEL", "ascent", "best_start", "offers_newton"]
+__all__ = ["KERNEL", "ROWS_KERNEL", "ascent", "best_start", "offers_newton"]
 
 _F1 = types.float64[::1]
 _F2 = types.float64[:, ::1]
@@ -36,6 +36,8 @@ _I1 = types.int64[::1]
 
 #: The type of a scenario's kernels: ``k(x, c, out) -> 0``.
 KERNEL = types.FunctionType(types.int64(_F1, _F1, _F1))
+#: The type of a kernel at many deals of one point: ``k(xs, c, out) -> 0``, a row each.
+ROWS_KERNEL = types.FunctionType(types.int64(_F2, _F1, _F2))
 
 _jit = numba.njit(cache=True, error_model="numpy")
 
@@ -374,46 +376,53 @@ def ascent(full, value, x, ctx, d, alpha, scale, soft, lower, upper, span, conve
 
 
 @numba.njit(
-    types.void(KERNEL, _F2, _F3, _F2, _F2, _F2, _F2, _F1, _F1, _F2, _B1),
+    types.void(KERNEL, ROWS_KERNEL, _F2, _F3, _F2, _F2, _F2, _F2, _F1, _F1, _F2, _B1),
     cache=True,
     error_model="numpy",
 )
-def best_start(value, grid, extra, ctx, d, alpha, scale, lower, upper, x, feasible):
+def best_start(value, values, grid, extra, ctx, d, alpha, scale, lower, upper, x, feasible):
     """The start of the Nash ascent at every point: :func:`bargain.batch_nash._start`.
 
-    Of the grid ``(K, n)`` (the same for all points) and the points' own extra
-    starts ``extra`` ``(E, N, n)``: the one of largest log Nash product, or where
-    none gives both parties a gain (``feasible`` False), the one of largest
-    smallest scaled gain (the box's centre if none is finite). ``x`` ``(N, n)``
-    receives the start.
+    Of the grid ``(K, n)`` (the same for all points; ``values`` evaluates it in
+    one call) and the points' own extra starts ``extra`` ``(E, N, n)``: the one
+    of largest log Nash product, or where none gives both parties a gain
+    (``feasible`` False), the one of largest smallest scaled gain (the box's
+    centre if none is finite). ``x`` ``(N, n)`` receives the start.
     """
-    u = np.empty(2)
     n = grid.shape[1]
-    xe = np.empty(n)
-    best_x = np.empty(n)
-    best_mx = np.empty(n)
+    at_grid = np.empty((grid.shape[0], 2))
+    at_extra = np.empty(2)
     for i in range(x.shape[0]):
         c = ctx[i]
+        values(grid, c, at_grid)
         best_f = -np.inf
         best_m = -np.inf
-        for k in range(n):
-            best_x[k] = best_mx[k] = (lower[k] + upper[k]) / 2
+        best = best_m_at = -1
         for s in range(grid.shape[0] + extra.shape[0]):
             if s < grid.shape[0]:
-                xe[:] = grid[s]
+                u = at_grid[s]
             else:
-                xe[:] = extra[s - grid.shape[0], i]
-            value(xe, c, u)
+                u = at_extra
+                value(extra[s - grid.shape[0], i], c, u)
             f = _log_nash(u, d[i], alpha[i])
-            m = _lowest(u, d[i], scale[i])
             if f > best_f:
                 best_f = f
-                best_x[:] = xe
-            if m > best_m:
-                best_m = m
-                best_mx[:] = xe
+                best = s
+            if not np.isfinite(best_f):  # the smallest scaled gain matters only while no
+                # start is feasible
+                m = _lowest(u, d[i], scale[i])
+                if m > best_m:
+                    best_m = m
+                    best_m_at = s
         feasible[i] = np.isfinite(best_f)
-        x[i] = best_x if feasible[i] else best_mx
+        s = best if feasible[i] else best_m_at
+        if s < 0:  # nothing finite: the box's centre
+            for k in range(n):
+                x[i, k] = (lower[k] + upper[k]) / 2
+        elif s < grid.shape[0]:
+            x[i] = grid[s]
+        else:
+            x[i] = extra[s - grid.shape[0], i]
 
 
 @_jit
@@ -507,9 +516,11 @@ def _offers_one(full, xs, w, slack, c, d, delta, tiny, floor, lower, upper, span
     n = xs.shape[1]
     size = 2 * n + 2
     converged = False
+    accepted = False
     iterations = 0
     _evaluate_offers(full, xs, c, lower, upper, cur, xin)
     for _ in range(_MAXIT_OFFERS):
+        was0, was1, w0, w1 = slack[0], slack[1], w[0], w[1]
         # a proposer whose weight left [0, 1] takes its ideal deal; it returns to the
         # indifference condition when that deal gives the responder too little
         if slack[0]:
@@ -524,7 +535,11 @@ def _offers_one(full, xs, w, slack, c, d, delta, tiny, floor, lower, upper, span
             w[0] = 0.0
         if slack[1]:
             w[1] = 1.0
-        _system(cur, xs, w, delta, slack, d, tiny, lower, upper, lag_g, fr0, res, jac, free)
+        if accepted and slack[0] == was0 and slack[1] == was1 and w[0] == w0 and w[1] == w1:
+            # the system at the accepted trial is the system here: the same inputs
+            res, res2, jac, jac2, free, free2 = res2, res, jac2, jac, free2, free
+        else:
+            _system(cur, xs, w, delta, slack, d, tiny, lower, upper, lag_g, fr0, res, jac, free)
         norm0 = _max_abs(res)
         _lu_solve(jac, res, step, lu, y)
         # an issue held at a bound stays exactly there (round-off would free it)
