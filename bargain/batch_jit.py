@@ -228,8 +228,12 @@ def _c(a: np.ndarray) -> np.ndarray:
 
 
 def _context(sub: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The points' contexts ``(N, C)`` and disagreement points ``(N, 2)``, a row per point."""
-    return _c(sub.ctx.T), _c(sub.d.T)
+    """The points' contexts ``(N, C)`` and disagreement points ``(N, 2)``, a row per point
+    (made once per batch or subset: every solver of a batch takes them)."""
+    if "_rows" not in sub.__dict__:
+        sub._rows = (_c(sub.ctx.T), _c(sub.d.T))
+    rows: tuple[np.ndarray, np.ndarray] = sub._rows
+    return rows
 
 
 def _box(bm: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

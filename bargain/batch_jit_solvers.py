@@ -21,6 +21,8 @@ first- and second-order conditions. Importing this module compiles the solvers
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 from numba import types
@@ -57,18 +59,19 @@ def _evaluate(full, x, c, lower, upper, out, spare, xin):
     full(x, c, out)
     bad = False
     for k in range(2, out.size):
-        if not np.isfinite(out[k]):
+        if not math.isfinite(out[k]):
             bad = True
-    if bad:
-        for j in range(x.size):
-            xin[j] = x[j] + 1e-10 * ((lower[j] + upper[j]) / 2 - x[j])
-        full(xin, c, spare)
-        for k in range(2, out.size):
-            if not np.isfinite(out[k]):
-                out[k] = spare[k]
+            break
+    if not bad:  # the usual case: nothing to mend
+        return 0
+    for j in range(x.size):
+        xin[j] = x[j] + 1e-10 * ((lower[j] + upper[j]) / 2 - x[j])
+    full(xin, c, spare)
     for k in range(2, out.size):
+        if not math.isfinite(out[k]):
+            out[k] = spare[k]
         v = out[k]
-        if np.isnan(v):
+        if math.isnan(v):
             out[k] = 0.0
         elif v == np.inf:
             out[k] = 1e12
@@ -94,7 +97,7 @@ def _negdef(m):
 def _finite(a):
     """Whether every entry of ``a`` is finite (without a temporary array)."""
     for v in a.flat:  # noqa: SIM110 - numba compiles the loop, not a generator
-        if not np.isfinite(v):
+        if not math.isfinite(v):
             return False
     return True
 
@@ -105,11 +108,17 @@ def _lu_solve(a, b, out, lu, y):
     ``|det a| <= 1e-300`` or anything is not finite (as numpy's stacked solves).
     ``lu`` and ``y`` (shaped as ``a`` and ``b``) are scratch."""
     m = b.size
-    if not (_finite(a) and _finite(b)):
-        out[:] = np.nan
+    finite = True
+    for i in range(m):  # copy, and check that everything is finite
+        y[i] = b[i]
+        finite &= math.isfinite(b[i])
+        for j in range(m):
+            lu[i, j] = a[i, j]
+            finite &= math.isfinite(a[i, j])
+    if not finite:
+        for i in range(m):
+            out[i] = np.nan
         return
-    lu[:, :] = a
-    y[:] = b
     det = 1.0
     for k in range(m):
         p = k
@@ -117,21 +126,25 @@ def _lu_solve(a, b, out, lu, y):
             if abs(lu[i, k]) > abs(lu[p, k]):
                 p = i
         if p != k:
-            for j in range(m):
+            for j in range(k, m):  # the columns left of k are not read again
                 lu[k, j], lu[p, j] = lu[p, j], lu[k, j]
             y[k], y[p] = y[p], y[k]
             det = -det
-        det *= lu[k, k]
-        if lu[k, k] == 0.0:
-            out[:] = np.nan
+        pivot = lu[k, k]
+        det *= pivot
+        if pivot == 0.0:
+            for i in range(m):
+                out[i] = np.nan
             return
         for i in range(k + 1, m):
-            f = lu[i, k] / lu[k, k]
-            for j in range(k + 1, m):
-                lu[i, j] -= f * lu[k, j]
-            y[i] -= f * y[k]
+            f = lu[i, k] / pivot
+            if f != 0.0:  # rows of a sparse system often have nothing to eliminate
+                for j in range(k + 1, m):
+                    lu[i, j] -= f * lu[k, j]
+                y[i] -= f * y[k]
     if not abs(det) > 1e-300:
-        out[:] = np.nan
+        for i in range(m):
+            out[i] = np.nan
         return
     for i in range(m - 1, -1, -1):
         acc = y[i]
@@ -172,10 +185,10 @@ def _modified_step(hess, grad, span, out):
         return
     norm = 0.0
     for k in range(n):
-        g = grad[k] if np.isfinite(grad[k]) else 0.0
+        g = grad[k] if math.isfinite(grad[k]) else 0.0
         norm = max(norm, abs(g * span[k]))
     for k in range(n):
-        g = grad[k] if np.isfinite(grad[k]) else 0.0
+        g = grad[k] if math.isfinite(grad[k]) else 0.0
         out[k] = g * span[k] ** 2 / (norm if norm > 0 else 1.0)
 
 
@@ -196,7 +209,7 @@ def _lowest(u, d, scale):
     """The smaller scaled gain (nan if either is, as numpy's ``min``)."""
     z0 = (u[0] - d[0]) / scale[0]
     z1 = (u[1] - d[1]) / scale[1]
-    if np.isnan(z0) or np.isnan(z1):
+    if math.isnan(z0) or math.isnan(z1):
         return np.nan
     return min(z0, z1)
 
@@ -321,7 +334,7 @@ def _ascent_one(full, value, x, c, d, alpha, scale, soft, lower, upper, span, wo
         ascent = 0.0
         for k in range(n):
             ascent += step[k] * gr[k]
-        small = small or (np.isfinite(f) and ascent <= ftol * (1 + abs(f)))
+        small = small or (math.isfinite(f) and ascent <= ftol * (1 + abs(f)))
         t = 1.0
         accepted = False
         for _ls in range(45):
@@ -408,13 +421,13 @@ def best_start(value, values, grid, extra, ctx, d, alpha, scale, lower, upper, x
             if f > best_f:
                 best_f = f
                 best = s
-            if not np.isfinite(best_f):  # the smallest scaled gain matters only while no
+            if not math.isfinite(best_f):  # the smallest scaled gain matters only while no
                 # start is feasible
                 m = _lowest(u, d[i], scale[i])
                 if m > best_m:
                     best_m = m
                     best_m_at = s
-        feasible[i] = np.isfinite(best_f)
+        feasible[i] = math.isfinite(best_f)
         s = best if feasible[i] else best_m_at
         if s < 0:  # nothing finite: the box's centre
             for k in range(n):
@@ -497,7 +510,7 @@ def _max_abs(v):
     """``np.abs(v).max()`` with numpy's nan: nan if any entry is."""
     top = 0.0
     for k in range(v.size):
-        if np.isnan(v[k]):
+        if math.isnan(v[k]):
             return np.nan
         top = max(top, abs(v[k]))
     return top
@@ -550,7 +563,7 @@ def _offers_one(full, xs, w, slack, c, d, delta, tiny, floor, lower, upper, span
         finite = True
         for r in range(size):
             step[r] = -step[r]
-            if not np.isfinite(step[r]):
+            if not math.isfinite(step[r]):
                 finite = False
         accepted = False
         if finite:

@@ -29,6 +29,7 @@ def _rubinstein_system(
     delta: np.ndarray,
     slack: np.ndarray,
     evaluations: list | None = None,
+    jacobian: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Residual ``(m, 2n+2)``, Jacobian ``(m, 2n+2, 2n+2)`` and free flags ``(2, m, n)``.
 
@@ -36,12 +37,13 @@ def _rubinstein_system(
     on its free issues. Its indifference condition holds unless ``slack[k]``: then the
     proposer takes its ideal deal (``w_1 = 0``, ``w_2 = 1``) and the responder gets more
     than it needs. ``evaluations``, if given, receives each offer's ``(u, g, h)``.
+    Without ``jacobian`` the Jacobian is not assembled (an empty array is returned).
     """
     bm = sub.bm
     n, m = bm.n, xs.shape[2]
     size = 2 * n + 2
     res = np.zeros((m, size))
-    jac = np.zeros((m, size, size))
+    jac = np.zeros((m, size, size) if jacobian else (0, size, size))
     grads, gains, free = [], [], np.zeros((2, m, n), dtype=bool)
     eye = np.eye(n)[None]
     for k in (0, 1):
@@ -63,9 +65,10 @@ def _rubinstein_system(
         free[k] = fr
         rows = slice(k * n, (k + 1) * n)
         res[:, rows] = np.where(fr, lag_g, 0.0)
-        block = np.where(fr[:, :, None] & fr[:, None, :], lag_h, 0.0)
-        jac[:, rows, rows] = np.where(fr[:, :, None], block, eye)
-        jac[:, rows, 2 * n + k] = np.where(fr, dw, 0.0)
+        if jacobian:
+            block = np.where(fr[:, :, None] & fr[:, None, :], lag_h, 0.0)
+            jac[:, rows, rows] = np.where(fr[:, :, None], block, eye)
+            jac[:, rows, 2 * n + k] = np.where(fr, dw, 0.0)
     cond = [
         gains[0][1] - delta[1] * gains[1][1],  # the responder to offer 1 is indifferent
         gains[1][0] - delta[0] * gains[0][0],  # the responder to offer 2 is indifferent
@@ -73,7 +76,10 @@ def _rubinstein_system(
     for k, target in ((0, 0.0), (1, 1.0)):
         r = 2 * n + k
         res[:, r] = np.where(slack[k], w[k] - target, cond[k])
-        jac[:, r, 2 * n + k] = np.where(slack[k], 1.0, 0.0)
+        if jacobian:
+            jac[:, r, 2 * n + k] = np.where(slack[k], 1.0, 0.0)
+    if not jacobian:
+        return res, jac, free
     keep = ~slack[0][:, None]
     jac[:, 2 * n, :n] = np.where(keep, grads[0][1].T, 0.0)
     jac[:, 2 * n, n : 2 * n] = np.where(keep, -delta[1, :, None] * grads[1][1].T, 0.0)
@@ -146,7 +152,7 @@ def _rubinstein_core(
                 cand[k] = np.clip(trial, bm.lower, bm.upper).T
             cw = wa[:, pending] + (tp * step[pending, 2 * n :]).T
             r2, _, _ = _rubinstein_system(
-                _SubSet(part, pending), cand, cw, da[:, pending], sa[:, pending]
+                _SubSet(part, pending), cand, cw, da[:, pending], sa[:, pending], jacobian=False
             )
             size2 = np.abs(r2).max(axis=1)
             better = size2 <= (1 - 1e-4 * t[pending]) * norm0[pending]
@@ -172,7 +178,7 @@ def _offers_ok(
     """Residual tiny, weights in [0, 1], gains positive, second-order conditions."""
     bm = sub.bm
     evaluations: list = []
-    res, _, free = _rubinstein_system(sub, xs, w, delta, slack, evaluations)
+    res, _, free = _rubinstein_system(sub, xs, w, delta, slack, evaluations, jacobian=False)
     ok = np.abs(res).max(axis=1) <= 1e-9 * (1 + sub.scale.max(axis=0))
     ok &= ((w >= 0) & (w <= 1)).all(axis=0)
     gains = []

@@ -234,7 +234,10 @@ def _draw(rng: np.random.Generator, param: Any, size: int) -> np.ndarray:
         out = rng.normal(dist["mean"], dist["sd"], size)
     else:  # lognormal: mean and sd of the logarithm
         out = rng.lognormal(dist["mean"], dist["sd"], size)
-    if param.bounds:  # a draw never leaves the parameter's hard bounds
+    inside = kind in ("uniform", "triangular") and (
+        not param.bounds or param.bounds[0] <= dist["low"] <= dist["high"] <= param.bounds[1]
+    )
+    if param.bounds and not inside:  # a draw never leaves the parameter's hard bounds
         out = np.clip(out, param.bounds[0], param.bounds[1])
     return out
 
