@@ -278,11 +278,17 @@ def points(scenario: Scenario, spec: SweepSpec, start: int, stop: int) -> dict[s
 _MODELS: dict[tuple[str, str], tuple[Scenario, BatchModel]] = {}
 
 
-def _model(path: str, sha256: str | None = None) -> tuple[Scenario, BatchModel]:
-    """The scenario and its batched model, compiled once per process."""
+def _model(
+    path: str, sha256: str | None = None, loaded: Scenario | None = None
+) -> tuple[Scenario, BatchModel]:
+    """The scenario and its batched model, compiled once per process.
+
+    ``loaded``: the scenario already loaded from ``path`` with hash ``sha256`` (the
+    sweep's own process need not read and parse it again).
+    """
     key = (path, sha256 or "")
     if key not in _MODELS:
-        scenario = load(path)
+        scenario = loaded if loaded is not None and loaded.sha256 == sha256 else load(path)
         if sha256 and scenario.sha256 != sha256:
             raise ScenarioError(
                 "the scenario file changed while the sweep ran",
@@ -627,8 +633,8 @@ def run_sweep(
     # workers (perhaps on other machines of a Dask cluster) get absolute paths
     where, target = str(Path(scenario.path).resolve()), str(Path(out).resolve())
     compiled = _compiled(spec)
-    if compiled:  # compile here, once: forked workers inherit the kernels
-        compiled = batch_jit.kernels(_model(where, scenario.sha256)[1]) is not None
+    if compiled:  # compile here, once: forked workers inherit the model and kernels
+        compiled = batch_jit.kernels(_model(where, scenario.sha256, scenario)[1]) is not None
     meta = metadata(scenario, spec, compiled)
     parts = _parts_dir(out)
     stamp = json.dumps(
