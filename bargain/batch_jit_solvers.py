@@ -138,10 +138,9 @@ def _lu_solve(a, b, out, lu, y):
             return
         for i in range(k + 1, m):
             f = lu[i, k] / pivot
-            if f != 0.0:  # rows of a sparse system often have nothing to eliminate
-                for j in range(k + 1, m):
-                    lu[i, j] -= f * lu[k, j]
-                y[i] -= f * y[k]
+            for j in range(k + 1, m):
+                lu[i, j] -= f * lu[k, j]
+            y[i] -= f * y[k]
     if not abs(det) > 1e-300:
         for i in range(m):
             out[i] = np.nan
@@ -421,12 +420,10 @@ def best_start(value, values, grid, extra, ctx, d, alpha, scale, lower, upper, x
             if f > best_f:
                 best_f = f
                 best = s
-            if not math.isfinite(best_f):  # the smallest scaled gain matters only while no
-                # start is feasible
-                m = _lowest(u, d[i], scale[i])
-                if m > best_m:
-                    best_m = m
-                    best_m_at = s
+            m = _lowest(u, d[i], scale[i])
+            if m > best_m:
+                best_m = m
+                best_m_at = s
         feasible[i] = math.isfinite(best_f)
         s = best if feasible[i] else best_m_at
         if s < 0:  # nothing finite: the box's centre

@@ -234,10 +234,7 @@ def _draw(rng: np.random.Generator, param: Any, size: int) -> np.ndarray:
         out = rng.normal(dist["mean"], dist["sd"], size)
     else:  # lognormal: mean and sd of the logarithm
         out = rng.lognormal(dist["mean"], dist["sd"], size)
-    inside = kind in ("uniform", "triangular") and (
-        not param.bounds or param.bounds[0] <= dist["low"] <= dist["high"] <= param.bounds[1]
-    )
-    if param.bounds and not inside:  # a draw never leaves the parameter's hard bounds
+    if param.bounds:  # a draw never leaves the parameter's hard bounds
         out = np.clip(out, param.bounds[0], param.bounds[1])
     return out
 
@@ -275,26 +272,37 @@ def points(scenario: Scenario, spec: SweepSpec, start: int, stop: int) -> dict[s
 
 
 # ----------------------------------------------------------------------- solving
-_MODELS: dict[tuple[str, str], tuple[Scenario, BatchModel]] = {}
+_MODELS: dict[tuple[str, str, str], tuple[Scenario, BatchModel]] = {}
 
 
 def _model(
-    path: str, sha256: str | None = None, loaded: Scenario | None = None
+    path: str,
+    sha256: str | None = None,
+    overrides: Mapping[str, float] | None = None,
+    loaded: Scenario | None = None,
 ) -> tuple[Scenario, BatchModel]:
-    """The scenario and its batched model, compiled once per process.
+    """The scenario (with its parameter ``overrides``) and its batched model, compiled
+    once per process.
 
-    ``loaded``: the scenario already loaded from ``path`` with hash ``sha256`` (the
-    sweep's own process need not read and parse it again).
+    ``loaded``: that scenario already in memory (the sweep's own process need not
+    read and parse the file again).
     """
-    key = (path, sha256 or "")
+    overrides = dict(overrides or {})
+    key = (path, sha256 or "", json.dumps(overrides, sort_keys=True))
     if key not in _MODELS:
-        scenario = loaded if loaded is not None and loaded.sha256 == sha256 else load(path)
-        if sha256 and scenario.sha256 != sha256:
-            raise ScenarioError(
-                "the scenario file changed while the sweep ran",
-                file=path,
-                fix="start the sweep again",
-            )
+        same = loaded is not None and loaded.sha256 == sha256
+        if same and loaded is not None and dict(loaded.overrides) == overrides:
+            scenario = loaded
+        else:
+            scenario = load(path)
+            if sha256 and scenario.sha256 != sha256:
+                raise ScenarioError(
+                    "the scenario file changed while the sweep ran",
+                    file=path,
+                    fix="start the sweep again",
+                )
+            if overrides:
+                scenario = scenario.with_parameters(**overrides)
         _MODELS[key] = (scenario, BatchModel(scenario))
     return _MODELS[key]
 
@@ -474,9 +482,10 @@ def _distribution_ends(dist: Mapping[str, Any] | None) -> tuple[float, float] | 
 
 # -------------------------------------------------------------------- files
 def metadata(scenario: Scenario, spec: SweepSpec, compiled: bool = False) -> dict[str, Any]:
-    """What every output records: version, scenario and its hash, spec, seed, and
-    whether the solvers ran compiled (the two paths agree to rounding, not bit for bit)."""
-    return {
+    """What every output records: version, scenario and its hash, spec, seed,
+    whether the solvers ran compiled (the two paths agree to rounding, not bit for
+    bit) and, if any, the parameter values that override the file's."""
+    meta = {
         "bargain_version": __version__,
         "scenario": scenario.path,
         "scenario_sha256": scenario.sha256,
@@ -484,6 +493,9 @@ def metadata(scenario: Scenario, spec: SweepSpec, compiled: bool = False) -> dic
         "seed": spec.seed,
         "compiled": compiled,
     }
+    if scenario.overrides:  # values set with Scenario.with_parameters, not in the file
+        meta["overrides"] = dict(scenario.overrides)
+    return meta
 
 
 def _run_chunk(
@@ -494,9 +506,10 @@ def _run_chunk(
     chunk_size: int,
     out: str,
     compiled: bool = False,
+    overrides_json: str = "{}",
 ) -> int:
     """Solve one chunk and write its part file; returns the number of points."""
-    scenario, bm = _model(path, sha256)
+    scenario, bm = _model(path, sha256, json.loads(overrides_json))
     if compiled and batch_jit.kernels(bm) is None:
         raise ScenarioError(
             "this sweep runs the compiled solvers (numba), but this worker cannot compile them",
@@ -552,8 +565,12 @@ def _local(tasks: list[tuple], workers: int, done: Callable[[int, int], None]) -
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(_run_chunk, *task): task[3] for task in tasks}
-        for fut in as_completed(futures):
-            done(futures[fut], fut.result())
+        try:
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+        except BaseException:  # fail now: chunks not yet started are not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _dask(
@@ -603,7 +620,8 @@ def run_sweep(
         Loaded from a file (workers load it again by path and check its hash).
     spec : SweepSpec
     out : path
-        The output file; part files go to ``<out>.parts/`` while the sweep runs.
+        The output file; part files go to ``<out>.parts/`` while the sweep runs,
+        and are appended in order to ``<out>.tmp``, renamed ``out`` at the end.
     chunk_size : int
         Points per chunk (memory use is proportional to it, not to the sweep).
     engine : "local" or "dask"
@@ -634,7 +652,8 @@ def run_sweep(
     where, target = str(Path(scenario.path).resolve()), str(Path(out).resolve())
     compiled = _compiled(spec)
     if compiled:  # compile here, once: forked workers inherit the model and kernels
-        compiled = batch_jit.kernels(_model(where, scenario.sha256, scenario)[1]) is not None
+        model = _model(where, scenario.sha256, scenario.overrides, scenario)[1]
+        compiled = batch_jit.kernels(model) is not None
     meta = metadata(scenario, spec, compiled)
     parts = _parts_dir(out)
     stamp = json.dumps(
@@ -658,17 +677,22 @@ def run_sweep(
     chunks = max(1, math.ceil(spec.size / chunk_size))
     spec_json = json.dumps(spec.to_dict())
     todo = [k for k in range(chunks) if not _part_path(parts, k, fmt).exists()]
-    tasks = [(where, scenario.sha256, spec_json, k, chunk_size, target, compiled) for k in todo]
+    overrides = json.dumps(dict(scenario.overrides), sort_keys=True)
+    tasks = [
+        (where, scenario.sha256, spec_json, k, chunk_size, target, compiled, overrides)
+        for k in todo
+    ]
     nworkers = workers or os.cpu_count() or 1
     # the parts are appended to the output as they arrive (in order), while the rest run
     joiner = Joiner(out, chunks, meta, list(_columns(scenario, spec, 0, 0)))
-    bar = _progress(spec.size, quiet)
+    bar: Any = _NoBar()
 
     def done(chunk: int, count: int) -> None:
         bar.update(count)
         joiner.add(chunk)
 
     try:
+        bar = _progress(spec.size, quiet)
         for k in sorted(set(range(chunks)) - set(todo)):  # parts left by an earlier run
             done(k, min(chunk_size, spec.size - k * chunk_size))
         if engine == "local":

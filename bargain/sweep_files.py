@@ -194,17 +194,19 @@ class Joiner:
             last = pa.concat_tables(self.pending).combine_chunks()
             self.writer.write_table(last, row_group_size=ROW_GROUP)
         self.pending = []
-        self.writer.close()
-        self.writer = None
+        writer, self.writer = self.writer, None
+        writer.close()
         os.replace(self.tmp, self.out)
 
     def abort(self) -> None:
         """Close and remove the unfinished file (no-op after :meth:`close`)."""
         self.pending = []
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-        self.tmp.unlink(missing_ok=True)
+        writer, self.writer = self.writer, None
+        try:
+            if writer is not None:
+                writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

@@ -223,6 +223,26 @@ def test_parts_are_joined_in_order_whatever_order_they_arrive(pie, tmp_path, mon
     assert out.read_bytes() == clean.read_bytes()
 
 
+def test_overridden_values_reach_every_worker(pie, tmp_path):
+    """A scenario changed with with_parameters is swept with its values, in and out of
+    process, recorded in the metadata; a plain run afterwards has the file's values."""
+    spec = SweepSpec(vary=(Vary("a", 0.2, 0.8, 4),), solvers=("nash",))
+    changed = pie.with_parameters(dA0=0.3)
+    files = []
+    for workers in (1, 2):
+        out = tmp_path / f"changed{workers}.parquet"
+        run_sweep(changed, spec, out, chunk_size=2, workers=workers, quiet=True)
+        files.append(out.read_bytes())
+        frame = sw.read_sweep(out)
+        np.testing.assert_allclose(frame["nash.x"], 0.3 + (1 - 0.3 - 0.1) / 2, atol=1e-12)
+        assert sw.read_metadata(out)["overrides"] == {"dA0": 0.3}
+    assert files[0] == files[1]
+    plain = tmp_path / "plain.parquet"
+    run_sweep(pie, spec, plain, chunk_size=2, workers=1, quiet=True)
+    np.testing.assert_allclose(sw.read_sweep(plain)["nash.x"], 0.2 + 0.7 / 2, atol=1e-12)
+    assert "overrides" not in sw.read_metadata(plain)
+
+
 def test_resume_refuses_a_different_sweep(pie, tmp_path, monkeypatch):
     """Parts left by another spec are not mixed into a new sweep."""
     out = tmp_path / "x.parquet"
