@@ -13,9 +13,9 @@ alone, never on the chunk size or the number of workers.
 The points are solved by the batched solvers of :mod:`bargain.batch`, chunk by
 chunk. :func:`run_sweep` writes each chunk to a part file as soon as it is done
 (atomically) and appends the parts in order to one Parquet or CSV file while the
-rest run (:mod:`bargain.sweep_files`); a run
-that was killed is finished by running it again with ``resume=True``, which
-solves only the missing chunks and gives a byte-identical file. Memory stays
+rest run (:mod:`bargain.sweep_files`); a run that was killed is finished by
+running it again with ``resume=True``, which solves only the missing chunks and
+gives a byte-identical file. Memory stays
 flat: a chunk is solved, written and dropped. Every output records the package
 version, the scenario's SHA-256, the sweep spec and the seed.
 
@@ -290,8 +290,7 @@ def _model(
     overrides = dict(overrides or {})
     key = (path, sha256 or "", json.dumps(overrides, sort_keys=True))
     if key not in _MODELS:
-        same = loaded is not None and loaded.sha256 == sha256
-        if same and loaded is not None and dict(loaded.overrides) == overrides:
+        if loaded is not None and (loaded.sha256, dict(loaded.overrides)) == (sha256, overrides):
             scenario = loaded
         else:
             scenario = load(path)
