@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bargain
 from bargain import sweep as sw
@@ -221,6 +223,38 @@ def test_parts_are_joined_in_order_whatever_order_they_arrive(pie, tmp_path, mon
         assert joiner.next == {3: 0, 0: 1, 6: 1, 2: 1, 1: 4, 5: 4, 4: 7}[k]  # parts appended
     joiner.close()
     assert out.read_bytes() == clean.read_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(allow_infinity=True, allow_nan=True),
+            st.sampled_from(["ok", "", "no_agreement", "nicht überzeugt"]),
+        ),
+        max_size=40,
+    )
+)
+def test_arrow_columns_equal_pyarrow_own_conversion(rows):
+    """The part files' Arrow columns, built from numpy's buffers, equal ``pa.array``'s."""
+    pa = pytest.importorskip("pyarrow")
+    x = np.array([r[0] for r in rows], dtype=float)
+    texts = [r[1] for r in rows]
+    columns = {
+        "x": x,
+        "point": np.arange(x.size, dtype=np.int64) - 3,
+        "flag": np.isnan(x) | (x > 0),
+        "status": np.array(texts, dtype=str),
+    }
+    table = sweep_files._arrow_table(columns)
+    table.validate(full=True)
+    for name, col in columns.items():
+        mask = np.isnan(col) if col.dtype.kind == "f" else None
+        if col.dtype.kind == "U":
+            expected = pa.array(col.tolist(), type=pa.string())
+        else:
+            expected = pa.array(col, mask=mask)
+        assert table[name].combine_chunks().equals(expected), name
 
 
 def test_overridden_values_reach_every_worker(pie, tmp_path):
