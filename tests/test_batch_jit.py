@@ -73,6 +73,27 @@ def test_compiled_weighted_nash_meets_its_closed_form():
     np.testing.assert_allclose(res.deal[:, 0], expected, atol=1e-10)
 
 
+def test_kernel_of_many_rows_equals_the_one_row_kernel_bit_for_bit(flagship):
+    """``values`` computes what depends on the first issue once per run of equal x0:
+    row by row it is ``value`` exactly, across runs, a -0.0/0.0 switch and nan."""
+    bm = BatchModel(flagship)
+    kern = batch_jit.kernels(bm)
+    assert kern is not None
+    rng = np.random.default_rng(5)
+    x0 = np.array([0.0, 0.0, -0.0, -0.0, 0.3, 0.3, np.nan, np.nan, 0.3, 1.0, 1.0, 0.7])
+    x = np.ascontiguousarray(np.column_stack([x0, rng.random(x0.size)]))
+    n_ctx = len(bm.stage2_symbols[1])
+    for _ in range(5):
+        c = np.ascontiguousarray(rng.uniform(0.05, 2.0, n_ctx))
+        many = np.empty((x.shape[0], 2))
+        kern.values(x, c, many)
+        one = np.empty(2)
+        for r in range(x.shape[0]):
+            kern.value(np.ascontiguousarray(x[r]), c, one)
+            assert np.array_equal(one, many[r], equal_nan=True)
+            assert np.array_equal(np.signbit(one), np.signbit(many[r]))
+
+
 def test_kernels_are_cached_by_content(flagship, tmp_path, monkeypatch):
     """One module per scenario text in the cache folder; a file that was altered is rewritten."""
     monkeypatch.setenv("BARGAIN_CACHE_DIR", str(tmp_path))
