@@ -24,7 +24,7 @@ same path, so a sweep's output does not depend on its chunk size.
 
 The cache folder is ``$BARGAIN_CACHE_DIR``, else ``$XDG_CACHE_HOME/bargain``,
 else ``~/.cache/bargain``. Set ``BARGAIN_JIT=0`` to switch the compiled path
-off. The first use on a machine compiles the solvers (about 25 s) and each new
+off. The first use on a machine compiles the solvers (about 30 s) and each new
 scenario's kernels (a few seconds); later runs load them from the cache.
 
 References
