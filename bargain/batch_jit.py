@@ -116,27 +116,27 @@ def _function(
         f"def {name}(x, c, out):",
     ]
     lines += [f"    c{i} = c[{i}]" for i in range(len(ctx))]
-    assign = [f"{s} = {printer.doprint(e)}" for s, e in subs]
+    assign = [(str(s), f"{s} = {printer.doprint(e)}") for s, e in subs]
     if not rows:
         lines += [f"    x{i} = x[{i}]" for i in range(len(issues))]
-        lines += [f"    {a}" for a in assign]
+        lines += [f"    {a}" for _, a in assign]
         lines += [f"    out[{k}] = {printer.doprint(e)}" for k, e in enumerate(reduced)]
         lines.append("    return 0")
         return "\n".join(lines) + "\n"
     # by what they depend on: 0 no issue, 1 the first issue alone, 2 more
-    level: list[list[str]] = [[], [], []]
+    level: list[list[tuple[str, str]]] = [[], [], []]
     for a, lev in zip(assign, _levels(subs, [rename[s] for s in issues]), strict=True):
         level[lev].append(a)
-    lines += [f"    {a}" for a in level[0]]
-    lines += [f"    {a.split(' = ')[0]} = 0.0" for a in level[1]]
+    lines += [f"    {a}" for _, a in level[0]]
+    lines += [f"    {t} = 0.0" for t, _ in level[1]]  # typed before the loop
     lines += ["    last = np.nan", "    for r in range(x.shape[0]):"]
     lines += [f"        x{i} = x[r, {i}]" for i in range(len(issues))]
     if level[1]:
         # the same value and sign (-0.0 == 0.0, but 1 / -0.0 is -inf), never nan
         same = "x0 == last and math.copysign(1.0, x0) == math.copysign(1.0, last)"
         lines += [f"        if not ({same}):", "            last = x0"]
-        lines += [f"            {a}" for a in level[1]]
-    lines += [f"        {a}" for a in level[2]]
+        lines += [f"            {a}" for _, a in level[1]]
+    lines += [f"        {a}" for _, a in level[2]]
     lines += [f"        out[r, {k}] = {printer.doprint(e)}" for k, e in enumerate(reduced)]
     lines.append("    return 0")
     return "\n".join(lines) + "\n"

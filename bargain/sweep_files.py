@@ -82,7 +82,7 @@ def _arrow_table(columns: Mapping[str, np.ndarray]) -> Any:
 
 
 def _arrow_array(col: np.ndarray) -> Any:
-    """One numpy column (float, int, bool or str) as an Arrow array."""
+    """One numpy column (numbers, bools or strings) as an Arrow array of the same type."""
     import pyarrow as pa
 
     def bits(mask: np.ndarray) -> Any:
@@ -90,17 +90,13 @@ def _arrow_array(col: np.ndarray) -> Any:
 
     n = col.size
     kind = col.dtype.kind
-    if kind == "f":
-        values = np.ascontiguousarray(col, dtype=np.float64)
-        missing = np.isnan(values)
+    if kind in "iuf":
+        values = np.ascontiguousarray(col)
+        missing = np.isnan(values) if kind == "f" else np.zeros(n, dtype=bool)
         nulls = int(np.count_nonzero(missing))
         valid = bits(~missing) if nulls else None
-        return pa.Array.from_buffers(
-            pa.float64(), n, [valid, pa.py_buffer(values)], null_count=nulls
-        )
-    if kind in "iu":
-        values = np.ascontiguousarray(col, dtype=np.int64)
-        return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(values)], null_count=0)
+        kind_type = pa.from_numpy_dtype(values.dtype)
+        return pa.Array.from_buffers(kind_type, n, [valid, pa.py_buffer(values)], null_count=nulls)
     if kind == "b":
         return pa.Array.from_buffers(pa.bool_(), n, [None, bits(col)], null_count=0)
     if kind not in "UO":
@@ -109,13 +105,13 @@ def _arrow_array(col: np.ndarray) -> Any:
     unique, code = np.unique(col.astype(str), return_inverse=True)
     encoded = [s.encode() for s in unique]
     length = np.array([len(b) for b in encoded], dtype=np.int64)
-    first = np.cumsum(length) - length  # where each distinct string starts in `pool`
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(length[code], out=offsets[1:])
-    pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    data = pool[np.repeat(first[code] - offsets[:-1], length[code]) + np.arange(offsets[-1])]
     if offsets[-1] >= 2**31:
         raise ValueError("a string column of over 2 GiB: use smaller chunks")
+    first = np.cumsum(length) - length  # where each distinct string starts in `pool`
+    pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    data = pool[np.repeat(first[code] - offsets[:-1], length[code]) + np.arange(offsets[-1])]
     buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)]
     return pa.Array.from_buffers(pa.string(), n, buffers, null_count=0)
 
