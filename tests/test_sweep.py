@@ -239,10 +239,14 @@ def test_arrow_columns_equal_pyarrow_own_conversion(rows):
     """The part files' Arrow columns, built from numpy's buffers, equal ``pa.array``'s."""
     pa = pytest.importorskip("pyarrow")
     x = np.array([r[0] for r in rows], dtype=float)
+    with np.errstate(over="ignore"):
+        single = x.astype(np.float32)  # large doubles become +-inf
     texts = [r[1] for r in rows]
     columns = {
         "x": x,
         "point": np.arange(x.size, dtype=np.int64) - 3,
+        "small": np.arange(x.size, dtype=np.int32),
+        "single": single,
         "flag": np.isnan(x) | (x > 0),
         "status": np.array(texts, dtype=str),
     }
