@@ -11,6 +11,7 @@ concept on a :class:`BargainingProblem`.
 """
 
 from ._version import __version__
+from .bilateral_trade import double_auction, double_auction_payoff, myerson_satterthwaite
 from .decompose import Decomposition, decompose
 from .demand_game import demand_game, smoothed_demand_game
 from .egalitarian import egalitarian_solution
@@ -21,9 +22,11 @@ from .kalai_smorodinsky import kalai_smorodinsky_solution
 from .nash import nash_solution
 from .posture_game import posture_game
 from .problem import BargainingProblem
+from .reputation import reputation_problem_solution, reputation_solution, war_of_attrition
 from .result import STATUSES, Solution
 from .rubinstein import rubinstein_solution
 from .scenario import Scenario, load, loads
+from .screening import screening_solution, screening_uniform
 from .solve import Report, solve
 from .statics import Statics, nash_statics, rubinstein_statics
 from .tree import render_path, solve_tree
@@ -61,5 +64,13 @@ __all__ = [
     "pareto_frontier",
     "solve",
     "utilitarian_solution",
+    "double_auction",
+    "double_auction_payoff",
+    "myerson_satterthwaite",
+    "reputation_problem_solution",
+    "reputation_solution",
+    "screening_solution",
+    "screening_uniform",
+    "war_of_attrition",
     "zone_of_agreement",
 ]
