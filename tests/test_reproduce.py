@@ -31,6 +31,9 @@ REQUIRED = {
     "binmore_rubinstein_wolinsky_1986",
     "kalai_smorodinsky_1975",
     "binmore_shaked_sutton_1989",
+    "abreu_gul_2000",
+    "fudenberg_tirole_1983",
+    "chatterjee_samuelson_1983",
 }
 
 
