@@ -32,8 +32,13 @@ PAPER = "Binmore, Rubinstein and Wolinsky (1986)"
 RA, RB = 1.0, 2.0  # discount rates per unit of time
 DELTAS = [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0001]
 BREAKDOWNS = [0.5, 0.2, 0.1, 0.03, 0.01, 0.001, 0.0001]
-TOL_LIMIT = 1e-3  # share of the pie, at the smallest Delta or p (the gap is O(Delta))
+TOL_LIMIT = 1e-4  # share of the pie at the smallest Delta or p: the gap there is 4e-5 and 3e-5
 TOL_NASH = 1e-8  # the Nash solutions themselves
+TOL_CLOSED = 1e-7  # the solver's stationary offers against their closed forms, at every step
+# gap / Delta (resp. gap / p) at Delta = p = 1e-3 against its first-order slope: the
+# second-order term is about 2e-4 there; at 1e-4 the solver's own error (up to 8e-8,
+# divided by the step) would dominate
+TOL_SLOPE = 1e-3
 
 
 def asymmetric_share(ra: float, rb: float) -> float:
@@ -48,6 +53,29 @@ def asymmetric_share(ra: float, rb: float) -> float:
 def stationary_share(d_a: float, d_b: float, q: float) -> float:
     """A's offer in the stationary equilibrium (derived in the scenario file), A first."""
     return (1 - q**2 * d_b**2) / (1 - q**3 * d_a * d_b**2)
+
+
+def check_closed_forms(rep: Reproduction, rows, label: str, d_a_col: int | None, q_of) -> None:
+    """Both offers at every step against the closed forms; B's offer gives A q d_A x_A."""
+    worst_a = max(abs(r[-4] - r[-2]) for r in rows)
+    worst_b = max(
+        abs(r[-3] - q_of(r) * (r[d_a_col] if d_a_col is not None else 1.0) * r[-2]) for r in rows
+    )
+    where = "closed form of the stationary offers (derived in the scenario file), every step"
+    rep.check(
+        f"{label}: max |A's offer - closed form|",
+        0.0,
+        worst_a,
+        tolerance=TOL_CLOSED,
+        source=f"{where}: (1 - q^2 dB^2)/(1 - q^3 dA dB^2)",
+    )
+    rep.check(
+        f"{label}: max |B's offer - closed form|",
+        0.0,
+        worst_b,
+        tolerance=TOL_CLOSED,
+        source=f"{where}: A's share in B's offer = q dA x_A",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +116,16 @@ def time_preference(rep: Reproduction, base: bargain.Scenario, frontier) -> list
         d_a, d_b = math.exp(-RA * delta), math.exp(-RB * delta)
         rows.append([delta, d_a, d_b, a_first, b_first, stationary_share(d_a, d_b, 1.0), limit])
     a_first, b_first = rows[-1][3], rows[-1][4]
+    check_closed_forms(rep, rows, "time preference", 1, lambda r: 1.0)
+    # x_A(Delta) = limit (1 + rA Delta / 2) + O(Delta^2): expand the closed form
+    rep.check(
+        f"time preference: (A's offer - limit) / Delta at Delta = {DELTAS[-2]:g}",
+        limit * RA / 2,
+        (rows[-2][3] - limit) / DELTAS[-2],
+        tolerance=TOL_SLOPE,
+        source="first-order expansion of the closed form (derived here): the gap shrinks in "
+        "proportion to Delta, with slope limit * rA / 2",
+    )
     rep.check(
         f"A's offer, Delta = {DELTAS[-1]:g}", limit, a_first, tolerance=TOL_LIMIT, source=where
     )
@@ -130,6 +168,16 @@ def breakdown(rep: Reproduction, base: bargain.Scenario, frontier) -> list[list[
     for p in BREAKDOWNS:
         a_first, b_first = offers(scenario.with_parameters(p=p).problem(), frontier)
         rows.append([p, a_first, b_first, stationary_share(1.0, 1.0, 1 - p), limit])
+    check_closed_forms(rep, rows, "breakdown", None, lambda r: 1 - r[0])
+    # x_A(p) = (2 - p)/(3 - 3p + p^2) = 2/3 (1 + p/2) + O(p^2)
+    rep.check(
+        f"breakdown: (A's offer - limit) / p at p = {BREAKDOWNS[-2]:g}",
+        limit / 2,
+        (rows[-2][1] - limit) / BREAKDOWNS[-2],
+        tolerance=TOL_SLOPE,
+        source="first-order expansion of the closed form (derived here): the gap shrinks in "
+        "proportion to p, with slope 1/3",
+    )
     rep.check(
         f"A's offer, p = {BREAKDOWNS[-1]:g}", limit, rows[-1][1], tolerance=TOL_LIMIT, source=where
     )
