@@ -13,6 +13,7 @@ Run: ``python papers/binmore_rubinstein_wolinsky_1986/reproduce.py [--out DIR]``
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     frontier = bargain.Frontier(base.problem(), seed=rep.seed)  # utilities do not move
     time_rows = time_preference(rep, base, frontier)
     breakdown_rows = breakdown(rep, base, frontier)
+    impasse_vs_breakdown(rep, base, frontier)
     plot(rep, time_rows, breakdown_rows)
     return rep.finish()
 
@@ -200,6 +202,80 @@ def breakdown(rep: Reproduction, base: bargain.Scenario, frontier) -> list[list[
         rows,
     )
     return rows
+
+
+#: Breakdown payoffs (A, B): not binding, and B's binding (above its Nash utility 0.577).
+BREAKDOWN_PAYOFFS = [(0.2, 0.1), (0.2, 0.7)]
+STEP = 1e-4  # Delta (time preference) and p (breakdown) at which the limits are checked
+
+
+def nash_with(b_a: float, b_b: float) -> float:
+    """A's share at the Nash solution with disagreement point (b_a, b_b) on x, sqrt(1 - x).
+
+    The first-order condition in y = sqrt(1 - x) is 3y^2 - 2 b_b y - (1 - b_a) = 0.
+    """
+    y = (b_b + math.sqrt(b_b**2 + 3 * (1 - b_a))) / 3
+    return 1 - y * y
+
+
+def impasse_vs_breakdown(rep: Reproduction, base: bargain.Scenario, frontier) -> None:
+    """Which disagreement point? The breakdown payoffs b under breakdown risk; the impasse
+    point (0, 0) under time preference, where b acts only as an outside option."""
+    rows = []
+    for b in BREAKDOWN_PAYOFFS:
+        where = f"{PAPER}: impasse vs breakdown point, b = {b} (formula evaluated here)"
+        risky = dataclasses.replace(
+            base.with_parameters(rA=0.0, rB=0.0, p=STEP).problem(), disagreement=np.array(b)
+        )
+        risky_frontier = bargain.Frontier(risky, seed=rep.seed)
+        nash_b = nash_with(*b)
+        solver = bargain.nash_solution(risky, frontier=risky_frontier)
+        rep.check(
+            f"Nash share of A with d = b = {b} (solver)",
+            nash_b,
+            solver.deal["x"],
+            tolerance=TOL_NASH,
+            source=f"{where}: 3y^2 - 2 b_B y - (1 - b_A) = 0, x = 1 - y^2",
+        )
+        risk = offers(risky, risky_frontier)
+        patient = dataclasses.replace(
+            base.with_parameters(rA=1.0, rB=1.0, p=0.0, Delta=STEP).problem(),
+            outside_options=np.array(b),
+        )
+        time = offers(patient, frontier)
+        # the impasse point is (0, 0): Nash gives 2/3 unless B's option exceeds sqrt(1/3);
+        # then B gets exactly its option (the outside option principle): x = 1 - b_B^2
+        impasse = 2 / 3 if b[1] <= math.sqrt(1 / 3) else 1 - b[1] ** 2
+        rep.check(
+            f"breakdown risk, p = {STEP:g}, b = {b}: A's offer",
+            nash_b,
+            risk[0],
+            tolerance=TOL_LIMIT,
+            source=f"{where}: limit = Nash with d = b",
+        )
+        rep.check(
+            f"time preference, Delta = {STEP:g}, b = {b}: A's offer",
+            impasse,
+            time[0],
+            tolerance=TOL_LIMIT,
+            source=f"{where}: limit = Nash with d = impasse point "
+            "(0, 0), b only a constraint (outside option principle)",
+        )
+        rows.append([b[0], b[1], risk[0], risk[1], nash_b, time[0], time[1], impasse])
+    rep.table(
+        "impasse_vs_breakdown",
+        [
+            "b_A",
+            "b_B",
+            "breakdown: A's offer",
+            "breakdown: B's offer",
+            "Nash, d = b",
+            "time pref.: A's offer",
+            "time pref.: B's offer",
+            "Nash, d = (0, 0), b as options",
+        ],
+        rows,
+    )
 
 
 def plot(rep: Reproduction, time_rows: list[list[float]], breakdown_rows: list[list[float]]):
