@@ -58,6 +58,7 @@ from .sweep_files import (
 
 __all__ = [
     "BLOCK",
+    "ChunkTask",
     "SweepSpec",
     "Vary",
     "metadata",
@@ -65,6 +66,7 @@ __all__ = [
     "points",
     "read_metadata",
     "read_sweep",
+    "run_chunks",
     "run_sweep",
     "solve_points",
     "sweep",
@@ -555,15 +557,34 @@ class _NoBar:
         """Do nothing."""
 
 
-def _local(tasks: list[tuple], workers: int, done: Callable[[int, int], None]) -> None:
+@dataclass(frozen=True)
+class ChunkTask:
+    """``func(*before, chunk, *after)``: one chunk's work, picklable for a worker.
+
+    ``func`` (a module-level function) solves chunk ``chunk``, writes its part
+    file and returns its number of rows.
+    """
+
+    func: Callable[..., int]
+    before: tuple = ()
+    after: tuple = ()
+
+    def __call__(self, chunk: int) -> int:
+        """Run chunk ``chunk``; returns its number of rows."""
+        return self.func(*self.before, chunk, *self.after)
+
+
+def _local(
+    work: ChunkTask, todo: list[int], workers: int, done: Callable[[int, int], None]
+) -> None:
     """Run the chunks on a process pool (in this process with one worker);
     ``done(chunk, points)`` as each finishes."""
     if workers <= 1:
-        for task in tasks:
-            done(task[3], _run_chunk(*task))
+        for chunk in todo:
+            done(chunk, work(chunk))
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run_chunk, *task): task[3] for task in tasks}
+        futures = {pool.submit(work, chunk): chunk for chunk in todo}
         try:
             for fut in as_completed(futures):
                 done(futures[fut], fut.result())
@@ -573,7 +594,11 @@ def _local(tasks: list[tuple], workers: int, done: Callable[[int, int], None]) -
 
 
 def _dask(
-    tasks: list[tuple], workers: int, address: str | None, done: Callable[[int, int], None]
+    work: ChunkTask,
+    todo: list[int],
+    workers: int,
+    address: str | None,
+    done: Callable[[int, int], None],
 ) -> None:
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
@@ -590,7 +615,7 @@ def _dask(
     else:
         client = Client(address)
     try:
-        futures = {client.submit(_run_chunk, *task, pure=False): task[3] for task in tasks}
+        futures = {client.submit(work, chunk, pure=False): chunk for chunk in todo}
         for fut in dask_completed(list(futures)):
             done(futures[fut], fut.result())
     finally:
@@ -642,7 +667,7 @@ def run_sweep(
     """
     spec.validate(scenario)
     out = Path(out)
-    fmt = _format(out)
+    _format(out)  # an unknown file type fails before any work
     if chunk_size <= 0:
         raise ScenarioError(f"chunk size {chunk_size} must be positive", fix="give N >= 1")
     if engine not in ("local", "dask"):
@@ -654,6 +679,59 @@ def run_sweep(
         model = _model(where, scenario.sha256, scenario.overrides, scenario)[1]
         compiled = batch_jit.kernels(model) is not None
     meta = metadata(scenario, spec, compiled)
+    spec_json = json.dumps(spec.to_dict())
+    overrides = json.dumps(dict(scenario.overrides), sort_keys=True)
+    work = ChunkTask(
+        _run_chunk, (where, scenario.sha256, spec_json), (chunk_size, target, compiled, overrides)
+    )
+    header = list(_columns(scenario, spec, 0, 0))
+    return run_chunks(
+        out,
+        work,
+        size=spec.size,
+        chunk_size=chunk_size,
+        meta=meta,
+        header=header,
+        engine=engine,
+        workers=workers,
+        address=address,
+        resume=resume,
+        quiet=quiet,
+    )
+
+
+def run_chunks(
+    out: Path,
+    work: ChunkTask,
+    *,
+    size: int,
+    chunk_size: int,
+    meta: dict[str, Any],
+    header: Sequence[str],
+    engine: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+    what: str = "sweep",
+) -> dict[str, Any]:
+    """Run ``work`` on every chunk of ``size`` rows and join the parts into ``out``.
+
+    The machinery of :func:`run_sweep`, for any chunked computation (also
+    :mod:`bargain.calibrate`): ``work(chunk)`` writes the part file of rows
+    ``chunk * chunk_size`` to ``(chunk + 1) * chunk_size - 1`` (see
+    :mod:`bargain.sweep_files`) and returns its number of rows; the parts are
+    joined in order while the rest run. ``meta`` (recorded in the output) and the
+    chunk size are stamped in the parts folder, so that ``resume`` only finishes
+    the same computation. ``header``: the column names. ``what`` names the
+    computation in messages.
+
+    Returns
+    -------
+    dict
+        ``meta`` with the number of points, chunks and chunks run now.
+    """
+    fmt = _format(out)
     parts = _parts_dir(out)
     stamp = json.dumps(
         {**meta, "chunk_size": chunk_size, "format": fmt, "parts": _PART_SUFFIX[fmt]},
@@ -663,27 +741,21 @@ def run_sweep(
     if parts.exists():
         if not resume:
             raise ScenarioError(
-                f"{parts} holds the parts of an earlier, unfinished sweep",
+                f"{parts} holds the parts of an earlier, unfinished {what}",
                 fix="add --resume to finish it, or delete that folder",
             )
         if not stamp_file.exists() or stamp_file.read_text() != stamp:
             raise ScenarioError(
-                f"{parts} belongs to a different sweep (spec, scenario, version or chunk size)",
+                f"{parts} belongs to a different {what} (spec, scenario, version or chunk size)",
                 fix="run the same command as before, or delete that folder",
             )
     parts.mkdir(parents=True, exist_ok=True)
     stamp_file.write_text(stamp)
-    chunks = max(1, math.ceil(spec.size / chunk_size))
-    spec_json = json.dumps(spec.to_dict())
+    chunks = max(1, math.ceil(size / chunk_size))
     todo = [k for k in range(chunks) if not _part_path(parts, k, fmt).exists()]
-    overrides = json.dumps(dict(scenario.overrides), sort_keys=True)
-    tasks = [
-        (where, scenario.sha256, spec_json, k, chunk_size, target, compiled, overrides)
-        for k in todo
-    ]
     nworkers = workers or os.cpu_count() or 1
     # the parts are appended to the output as they arrive (in order), while the rest run
-    joiner = Joiner(out, chunks, meta, list(_columns(scenario, spec, 0, 0)))
+    joiner = Joiner(out, chunks, meta, list(header))
     bar: Any = _NoBar()
 
     def done(chunk: int, count: int) -> None:
@@ -691,13 +763,13 @@ def run_sweep(
         joiner.add(chunk)
 
     try:
-        bar = _progress(spec.size, quiet)
+        bar = _progress(size, quiet)
         for k in sorted(set(range(chunks)) - set(todo)):  # parts left by an earlier run
-            done(k, min(chunk_size, spec.size - k * chunk_size))
+            done(k, min(chunk_size, size - k * chunk_size))
         if engine == "local":
-            _local(tasks, nworkers, done)
+            _local(work, todo, nworkers, done)
         else:
-            _dask(tasks, nworkers, address, done)
+            _dask(work, todo, nworkers, address, done)
         joiner.close()
     finally:
         joiner.abort()  # nothing to do once closed; else the parts stay for --resume
@@ -706,7 +778,7 @@ def run_sweep(
         _part_path(parts, k, fmt).unlink()
     stamp_file.unlink()
     parts.rmdir()
-    return {**meta, "points": spec.size, "chunks": chunks, "chunks_run": len(todo)}
+    return {**meta, "points": size, "chunks": chunks, "chunks_run": len(todo)}
 
 
 def spec_from_args(
