@@ -73,6 +73,8 @@ class Parameter:
     bounds: tuple[float, float] | None = None
     distribution: Mapping[str, Any] | None = None
     note: str = ""
+    #: Calibrated together with other files, one draw per name for all of them.
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class Scenario:
     sha256: str = ""
     overrides: Mapping[str, float] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: The ``[[observations]]`` (:class:`bargain.observations.Observation`).
+    observations: tuple[Any, ...] = ()
 
     @property
     def issue_names(self) -> tuple[str, ...]:
@@ -259,10 +263,11 @@ _TOP = {
     "outputs",
     "parties",
     "solve",
+    "observations",
 }
 _EXTENSIONS = {"tree"}  # sections owned by other modules, passed through in `extra`
 _ISSUE_KEYS = {"min", "max", "label", "unit"}
-_PARAM_KEYS = {"value", "unit", "source", "range", "bounds", "distribution", "note"}
+_PARAM_KEYS = {"value", "unit", "source", "range", "bounds", "distribution", "note", "shared"}
 _PARTY_KEYS = {
     "label",
     "utility",
@@ -305,6 +310,7 @@ def _build(raw: Mapping[str, Any], path: str) -> Scenario:
         settings=settings,
         path=path,
         extra={k: raw[k] for k in _EXTENSIONS if k in raw},
+        observations=_observations(raw.get("observations"), issues, params, parties, path),
     )
 
 
@@ -481,6 +487,7 @@ def _parameters(table: Mapping[str, Any], path: str) -> dict[str, Parameter]:
             bounds,
             _distribution(spec.get("distribution"), f"{key}.distribution", path),
             _text(spec, "note", key, path),
+            _shared(spec.get("shared", False), f"{key}.shared", path),
         )
         if rng and not rng[0] <= value <= rng[1]:
             raise ScenarioError(
@@ -499,6 +506,25 @@ def _parameters(table: Mapping[str, Any], path: str) -> dict[str, Parameter]:
         _check_bounds(param, value, path)
         params[name] = param
     return params
+
+
+def _shared(value: Any, key: str, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ScenarioError(
+            f"expected true or false, got {_kind(value)}",
+            key=key,
+            file=path,
+            fix="write shared = true",
+        )
+    return value
+
+
+def _observations(
+    raw: Any, issues: tuple[Issue, ...], params: Mapping[str, Parameter], parties: Any, path: str
+) -> tuple[Any, ...]:
+    from .observations import parse_observations  # it imports this module's types
+
+    return parse_observations(raw, issues, params, [p.name for p in parties], path)
 
 
 def _check_bounds(param: Parameter, value: float, path: str) -> None:
