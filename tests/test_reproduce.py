@@ -34,6 +34,8 @@ REQUIRED = {
     "abreu_gul_2000",
     "fudenberg_tirole_1983",
     "chatterjee_samuelson_1983",
+    "stahl_1972",
+    "kalai_1977",
 }
 
 
