@@ -37,7 +37,12 @@ mechanism's expected budget, with the worst types (:math:`v = 0`,
     \\quad \\varphi_B(v) = v - \\frac{1 - F(v)}{f(v)} = 2v - 1, \\quad
     \\varphi_S(c) = c + \\frac{G(c)}{g(c)} = 2c,
 
-so that :math:`B(g) = 2(1/6 - g^2/2 + g^3/3) - (1 - g)^2 / 2`. The ex post
+so that :math:`B(g) = 2(1/6 - g^2/2 + g^3/3) - (1 - g)^2 / 2`. Among *all*
+trade rules, maximising the expected gains subject to :math:`B \\ge 0` is solved
+pointwise by the Lagrangian :math:`(v - c) + \\mu(\\varphi_B(v) - \\varphi_S(c)) =
+(1 + 2\\mu)(v - c) - \\mu \\ge 0`: a gap rule with :math:`g = \\mu/(1 + 2\\mu) <
+1/2`, so the second best is the smallest :math:`g \\in [0, 1/2)` with
+:math:`B(g) = 0`. The ex post
 efficient rule (:math:`g = 0`, e.g. the VCG mechanism) runs the expected deficit
 :math:`-B(0) = 1/6`; the smallest gap that balances the budget is
 :math:`g^* = 1/4`, and the second best (Myerson and Satterthwaite's Theorem 2:

@@ -269,7 +269,8 @@ def screening_solution(
     Returns
     -------
     Solution
-        Method ``"screening"``. ``deal["price"]``: the first offer;
+        Method ``"screening"``. ``deal["price"]``: the first offer that some
+        type accepts (status ``no_agreement`` if none ever does);
         ``utilities``/``gains``: the seller's expected discounted profit and the
         buyer's expected discounted surplus. ``diagnostics``: ``path`` (per
         period: the offer, the acceptance probability of each type, the
@@ -296,14 +297,16 @@ def screening_solution(
     first_best = float(pi @ np.maximum(v - cost, 0.0))
     buyer_mean = float(pi @ buyer)
     seller, buyer_name = parties
-    first = path[0]["price"] if path and path[0]["price"] is not None else None
+    sales = [row["price"] for row in path if sum(row["accept_mass"]) > 0]
+    status = "ok" if sales else "no_agreement"
+    message = STATUSES[status] if sales else "no type ever buys: every value is below the cost"
     return Solution(
         "screening",
-        "ok",
-        STATUSES["ok"],
-        {"price": float(first)} if first is not None else None,
-        {seller: profit, buyer_name: buyer_mean},
-        {seller: profit, buyer_name: buyer_mean},
+        status,
+        message,
+        {"price": float(sales[0])} if sales else None,
+        {seller: profit, buyer_name: buyer_mean} if sales else None,
+        {seller: profit, buyer_name: buyer_mean} if sales else None,
         {seller: 0.0, buyer_name: 0.0},
         settings={
             "values": v.tolist(),

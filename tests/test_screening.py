@@ -185,6 +185,16 @@ def test_coase_gap_case():
     assert short.deal["price"] == 2.0
 
 
+def test_values_below_cost():
+    """Types below the seller's cost never buy; if all are, there is no agreement."""
+    none = screening_solution([0.5, 0.8], [0.5, 0.5], rounds=3, cost=1.0)
+    assert none.status == "no_agreement" and none.deal is None and none.utilities is None
+    some = screening_solution([0.5, 2.0], [0.5, 0.5], rounds=3, cost=1.0, discount=0.9)
+    assert some.ok and some.deal["price"] == 2.0
+    assert math.isclose(some.utilities["A"], 0.5, abs_tol=TOL)
+    assert [row["price"] for row in some.diagnostics["path"]][1:] == [None, None]
+
+
 def test_solution_is_json_ready():
     """The screening path serialises."""
     import json
