@@ -36,7 +36,10 @@ breakpoint. At a breakpoint the seller is indifferent between two continuations;
 it takes the one that leaves the marginal type the least (the seller-favourable
 selection, which makes the previous period's maximum attained). The result is
 exact backward induction over a finite set of candidate states, in the spirit of
-Sobel and Takahashi (1983) and Fudenberg, Levine and Tirole (1985).
+Sobel and Takahashi (1983) and Fudenberg, Levine and Tirole (1985). The work
+grows with the number of breakpoints, which grows with the horizon: two types
+and 100 periods take about half a second at :math:`\\delta = 0.99`, and long
+horizons with :math:`\\delta` close to 1 (0.999 and 400 periods) take minutes.
 
 **Uniform values** (no gap, :math:`c = 0`, :math:`v \\sim U[0, 1]`): Sobel and
 Takahashi's linear equilibrium. With :math:`t` periods left and remaining values
@@ -289,6 +292,8 @@ def screening_solution(
     (2.0, 1.34)
     """
     v, pi, rounds, d_a, d_b = _check(values, prior, rounds, discount)
+    if not np.isfinite(cost):
+        raise ScreeningError(f"cost must be a finite number, got {cost!r}")
     game = _Game(v, pi, float(cost), d_a, d_b, rounds)
     path, profit, buyer = _path(game)
     sold = np.array([row["accept_mass"] for row in path]).reshape(len(path), v.size)

@@ -225,6 +225,8 @@ def test_bad_horizon_or_discount_raise():
         screening_solution([1.0], [1.0], rounds=0)
     with pytest.raises(ScreeningError, match="discount"):
         screening_solution([1.0], [1.0], rounds=2, discount=1.0)
+    with pytest.raises(ScreeningError, match="cost"):
+        screening_solution([1.0], [1.0], rounds=2, cost=float("nan"))
     with pytest.raises(ScreeningError, match="rounds"):
         screening_uniform(1.5)
     with pytest.raises(ScreeningError, match="discount"):
