@@ -39,7 +39,7 @@ exact backward induction over a finite set of candidate states, in the spirit of
 Sobel and Takahashi (1983) and Fudenberg, Levine and Tirole (1985). The work
 grows with the number of breakpoints, which grows with the horizon: two types
 and 100 periods take about half a second at :math:`\\delta = 0.99`, and long
-horizons with :math:`\\delta` close to 1 (0.999 and 400 periods) take minutes.
+horizons with :math:`\\delta` close to 1 (0.999 and 400 periods) take tens of seconds.
 
 **Uniform values** (no gap, :math:`c = 0`, :math:`v \\sim U[0, 1]`): Sobel and
 Takahashi's linear equilibrium. With :math:`t` periods left and remaining values
