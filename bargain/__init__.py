@@ -12,6 +12,7 @@ concept on a :class:`BargainingProblem`.
 
 from ._version import __version__
 from .bilateral_trade import double_auction, double_auction_payoff, myerson_satterthwaite
+from .calibrate import Calibration, calibrate
 from .decompose import Decomposition, decompose
 from .demand_game import demand_game, smoothed_demand_game
 from .egalitarian import egalitarian_solution
@@ -36,6 +37,7 @@ __all__ = [
     "__version__",
     "BargainError",
     "BargainingProblem",
+    "Calibration",
     "Decomposition",
     "FormulaError",
     "Frontier",
@@ -46,6 +48,7 @@ __all__ = [
     "ScenarioError",
     "Solution",
     "Statics",
+    "calibrate",
     "decompose",
     "demand_game",
     "explain",

@@ -511,7 +511,7 @@ def calibrate(
     Examples
     --------
     >>> import bargain
-    >>> cal = bargain.calibrate("tests/data/pie_observed.toml", samples=2000, seed=1)
+    >>> cal = bargain.calibrate("tests/calibrate/pie_observed.toml", samples=2000, seed=1)
     >>> round(float(cal.table["dA0"][cal.table["weight"] > 0].max()), 2)  # A accepted x = 0.3
     0.3
     """

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._version import __version__
+from .calibrate_cli import add_calibrate_command
 from .errors import BargainError, ScenarioError
 from .explore_cli import add_explore_command
 from .plot_cli import add_plot_commands
@@ -248,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_plot_commands(sub)
     add_explore_command(sub)
     add_sweep_commands(sub)
+    add_calibrate_command(sub)
     return parser
 
 

@@ -422,9 +422,15 @@ def log_likelihood(
     :math:`\\log \\sigma(\\cdot)` as in the module's docstring. A utility that is
     not a number counts as the statement failing. A ``zone`` holds where the
     batched Nash solver (:func:`bargain.batch.batch_nash`) does not report
-    ``no_agreement``: its first phase maximises the soft minimum of the two scaled
-    gains over the box and reports ``no_agreement`` only when that maximum is not
-    positive. A soft ``zone``'s statistic is :math:`\\max_X \\min(g_1, g_2)`,
+    ``no_agreement``, or a point of the grid :func:`free_grid` over the whole box
+    gives both parties a positive gain. The solver's first phase maximises the
+    soft minimum :math:`-\\tau \\log \\sum_i e^{-g_i/(s_i \\tau)}` of the scaled
+    gains (:math:`\\tau = 0.01`) and reports ``no_agreement`` when that maximum is
+    below :math:`-10^{-3}`; as the soft minimum is below the true one by up to
+    :math:`\\tau \\log 2` and the grid is coarse, a thin zone (best smaller
+    scaled gain under about 0.01, measured) can be missed by both checks: it is
+    then counted as no zone. A soft
+    ``zone``'s statistic is :math:`\\max_X \\min(g_1, g_2)`,
     estimated from below by the best of the grid :func:`free_grid` over the whole
     box and the Nash deal.
     """
@@ -466,11 +472,11 @@ def _zone(obs: Observation, bm: BatchModel, theta: np.ndarray, compiled: bool | 
         theta[list(names).index(name)] = value
     values = dict(zip(names, theta, strict=True))
     res = batch_nash(bm, values, fallback=False, check_convexity=False, compiled=compiled)
-    if obs.hard:
-        return np.where(res.status != "no_agreement", 0.0, -np.inf)
     whole = Observation(obs.name, "signed", obs.source, obs.date, free=bm.model.issue_names)
     g, _ = gains(whole, bm, theta)
-    best = g.min(axis=1).max(axis=0)
+    best = g.min(axis=1).max(axis=0)  # the best grid point's smaller gain
+    if obs.hard:  # the solver's soft minimum can miss a thin zone that a grid point shows
+        return np.where((res.status != "no_agreement") | (best > 0), 0.0, -np.inf)
     d = bm.settings(theta)["disagreement"]
     with np.errstate(invalid="ignore"):
         at_nash = (res.utilities.T - d).min(axis=0)
