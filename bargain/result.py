@@ -11,7 +11,11 @@ import numpy as np
 from .frontier import Frontier
 from .problem import BargainingProblem
 
-__all__ = ["Solution", "STATUSES"]
+__all__ = ["Solution", "STATUSES", "BOUND_TOL", "bounds_at"]
+
+#: Distance to a bound, relative to the issue's range, under which an issue is at
+#: the bound (the same as :data:`bargain.statics.BOUND_TOL`).
+BOUND_TOL = 1e-7
 
 #: Every status a solver may report, and what it means.
 STATUSES = {
@@ -51,6 +55,25 @@ class Solution:
         The parameter values the problem was built from.
     diagnostics : dict
         How the number was found: iterations, residual, convexity, ...
+    at_bound : dict
+        ``{issue: "lower" | "upper"}`` for the issues of the deal at a bound
+        of their range (within :data:`BOUND_TOL` of the range): corners.
+    not_unique_issues : dict
+        ``{issue: [low, high]}`` for the issues the utilities do not depend on at
+        the deal, with the other issues held at their values: every value in
+        ``[low, high]`` gives both parties the same utilities, so the deal's
+        value of that issue is one representative, not a prediction.
+        :func:`bargain.solve` fills it in (see
+        :func:`bargain.decompose.flat_issues`); empty from a solver alone.
+
+    Notes
+    -----
+    A flat issue does not change the status: the solution concepts select a
+    pair of utilities, and that pair is still unique, so the status stays
+    ``"ok"`` (``"not_unique"`` is kept for several *utility* pairs, e.g. a flat
+    frontier for the utilitarian solution). The issue is reported instead:
+    ``not_unique_issues`` in the JSON and ``any`` in the text tables, so an
+    issue no utility uses is never shown silently at some arbitrary value.
     """
 
     method: str
@@ -65,6 +88,8 @@ class Solution:
     settings: dict[str, Any] = field(default_factory=dict)
     parameters: dict[str, float] = field(default_factory=dict)
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    at_bound: dict[str, str] = field(default_factory=dict)
+    not_unique_issues: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +113,30 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+def bounds_at(
+    x: np.ndarray | list[float], lower: np.ndarray, upper: np.ndarray, names: tuple[str, ...]
+) -> dict[str, str]:
+    """Which issues of a deal sit at a bound: ``{issue: "lower" | "upper"}``.
+
+    An issue is at a bound when its distance to it is at most :data:`BOUND_TOL`
+    times the issue's range (an issue with an empty range is at its lower bound).
+
+    Examples
+    --------
+    >>> bounds_at([0.0, 0.5, 1.0], np.zeros(3), np.ones(3), ("a", "b", "c"))
+    {'a': 'lower', 'c': 'upper'}
+    """
+    x, lower, upper = (np.asarray(v, dtype=float) for v in (x, lower, upper))
+    span = np.where(upper > lower, upper - lower, 1.0)
+    out = {}
+    for k, name in enumerate(names):
+        if x[k] - lower[k] <= BOUND_TOL * span[k]:
+            out[name] = "lower"
+        elif upper[k] - x[k] <= BOUND_TOL * span[k]:
+            out[name] = "upper"
+    return out
 
 
 def solution_at(
@@ -130,6 +179,7 @@ def solution_at_deal(
         settings=settings,
         parameters=dict(problem.parameters),
         diagnostics=diagnostics,
+        at_bound=bounds_at(x, problem.lower, problem.upper, tuple(problem.issues)),
     )
 
 

@@ -126,6 +126,8 @@ class Scenario:
     sha256: str = ""
     overrides: Mapping[str, float] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: What one unit of utility is, e.g. ``"USD bn, present value"`` (``""``: unstated).
+    utility_unit: str = ""
     #: The ``[[observations]]`` (:class:`bargain.observations.Observation`).
     observations: tuple[Any, ...] = ()
 
@@ -257,6 +259,7 @@ _TOP = {
     "title",
     "description",
     "citation",
+    "utility_unit",
     "issues",
     "parameters",
     "definitions",
@@ -302,6 +305,7 @@ def _build(raw: Mapping[str, Any], path: str) -> Scenario:
         title=title,
         description=_text(raw, "description", "", path),
         citation=_text(raw, "citation", "", path),
+        utility_unit=_text(raw, "utility_unit", "", path),
         issues=issues,
         parameters=params,
         parties=parties,

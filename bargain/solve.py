@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._version import __version__
-from .decompose import decompose
+from .decompose import decompose, flat_issues
 from .egalitarian import egalitarian_solution
 from .frontier import Frontier, zone_of_agreement
 from .kalai_smorodinsky import kalai_smorodinsky_solution
@@ -61,8 +61,18 @@ class Report:
     zone_of_agreement : dict or None
         The range of each issue over deals both parties weakly prefer to no deal.
     decomposition : dict or None
-        Each utility component at the Nash deal and its pull on the first issue
-        (see :mod:`bargain.decompose`).
+        Each utility component at the Nash deal, its pull on the first issue and
+        the level effects (see :mod:`bargain.decompose`).
+    utility_unit : str
+        What one unit of utility is (the scenario's ``utility_unit``; ``""`` if
+        the file does not say).
+
+    Notes
+    -----
+    Every ``ok`` solution's ``at_bound`` names the issues at a bound of their
+    range and ``not_unique_issues`` the issues that neither utility depends on
+    at the deal (see :func:`bargain.decompose.flat_issues`); such an issue
+    keeps the solver's value in ``deal`` but is printed as ``any``.
     """
 
     scenario: dict[str, str]
@@ -75,6 +85,7 @@ class Report:
     frontier: dict[str, Any] = field(default_factory=dict)
     zone_of_agreement: dict[str, tuple[float, float]] | None = None
     decomposition: dict[str, Any] | None = None
+    utility_unit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the ``bargain solve --json`` contract)."""
@@ -83,6 +94,7 @@ class Report:
             for k in (
                 "scenario",
                 "version",
+                "utility_unit",
                 "parameters",
                 "overrides",
                 "issues",
@@ -138,7 +150,9 @@ def solve(scenario: Scenario, *, methods: list[str] | None = None, resolution: i
     unknown = [m for m in names if m not in SOLVERS]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; choose from {list(SOLVERS)}")
-    solutions = {name: SOLVERS[name](problem, frontier) for name in names}
+    solutions = {
+        name: _with_flat_issues(scenario, SOLVERS[name](problem, frontier)) for name in names
+    }
     summary: dict[str, Any] = {"agreement_possible": frontier.agreement}
     if frontier.agreement:
         summary |= {
@@ -160,7 +174,16 @@ def solve(scenario: Scenario, *, methods: list[str] | None = None, resolution: i
         frontier=summary,
         zone_of_agreement=zone_of_agreement(problem, frontier),
         decomposition=_decomposition(scenario, solutions),
+        utility_unit=scenario.utility_unit,
     )
+
+
+def _with_flat_issues(scenario: Scenario, solution: Solution) -> Solution:
+    """The solution with its ``not_unique_issues`` filled in (ok solutions only)."""
+    if not solution.ok or solution.deal is None:
+        return solution
+    flat = flat_issues(scenario, solution.deal)
+    return replace(solution, not_unique_issues=flat) if flat else solution
 
 
 def _decomposition(scenario: Scenario, solutions: dict[str, Solution]) -> dict[str, Any] | None:
