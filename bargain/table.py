@@ -153,11 +153,11 @@ def _why_there(report: Report) -> list[str]:
     """The "why there" section: the decomposition at the Nash deal and its notes."""
     dec = report.decomposition or {}
     issue = dec["issue"]
-    change = "pp" if _is_share(report, issue) else "in its unit"
+    change = " (pp)" if _is_share(report, issue) else ""
     lines = [
         f"why there: components at the {dec['method']} deal",
         f"  pull = power x d/d{issue} / gain; the pulls balance at an interior solution",
-        f"  {issue} per +1 = change of {issue} ({change}) if the component were 1 unit larger "
+        f"  {issue} per +1 = change of {issue}{change} if the component were 1 unit larger "
         "(exact: implicit",
         "    function theorem on the Nash conditions; the same for every component of a party)",
         f"  {issue} if removed = first-order change of {issue} without the component: "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -300,3 +301,22 @@ def test_non_string_utility_unit_is_rejected_in_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "utility_unit" in err and "expected a string" in err
+
+
+def test_removing_a_partys_only_component_is_neutral_by_scale_invariance():
+    """Nash is invariant to rescaling a utility when d = 0 (Nash 1950, axiom of invariance):
+    scaling A's only component by (1 - s) leaves the deal, so its removal effect is 0; with
+    d_A > 0 it is not, and then it matches a re-solve with the scaled utility."""
+    pie = bargain.load("scenarios/textbook/unit_pie.toml")
+    d = decompose(pie, _nash(pie))
+    assert [r["removal_effect"] for r in d.rows] == pytest.approx([0.0, 0.0], abs=1e-12)
+    weighted = bargain.load("scenarios/textbook/unit_pie_weighted.toml")
+    base = _nash(weighted)
+    row = next(r for r in decompose(weighted, base).rows if r["party"] == "A")
+    s = 1e-4
+    text = Path(weighted.path).read_text(encoding="utf-8")
+    scaled = bargain.loads(text.replace('utility = "x"', f'utility = "x * (1 - {s})"'))
+    fd = (_nash(scaled).deal["x"] - base.deal["x"]) / s
+    assert row["removal_effect"] == pytest.approx(fd, rel=1e-3)
+    # closed form: max ((1 - s) x - dA)(1 - x - dB) gives x = (dA / (1 - s) + 1 - dB) / 2
+    assert row["removal_effect"] == pytest.approx(weighted.parameter_values()["dA0"] / 2)
