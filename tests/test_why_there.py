@@ -320,3 +320,19 @@ def test_removing_a_partys_only_component_is_neutral_by_scale_invariance():
     assert row["removal_effect"] == pytest.approx(fd, rel=1e-3)
     # closed form: max ((1 - s) x - dA)(1 - x - dB) gives x = (dA / (1 - s) + 1 - dB) / 2
     assert row["removal_effect"] == pytest.approx(weighted.parameter_values()["dA0"] / 2)
+
+
+def test_level_effects_equal_exact_comparative_statics_of_an_additive_parameter():
+    """kA enters only as a constant of A's utility, so dx*/dkA from bargain.statics (exact
+    symbolic second derivatives) is A's level effect; likewise kB for B."""
+    from bargain.statics import nash_statics
+
+    scenario = bargain.loads(CURVED)
+    sol = _nash(scenario)
+    statics = nash_statics(scenario, sol)
+    assert statics.ok
+    d = decompose(scenario, sol)
+    for party, param in (("A", "kA"), ("B", "kB")):
+        for issue in ("x", "y"):
+            exact = statics.derivatives[issue][param]
+            assert d.level_effects[party][issue] == pytest.approx(exact, rel=1e-7, abs=1e-10)
