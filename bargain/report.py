@@ -269,7 +269,9 @@ def _decomposition(report: Report) -> str:
     dec = report.decomposition
     if not dec:
         return "<p>No decomposition: the Nash solution has no unique interior answer.</p>"
-    head = ["party", "component", "value", f"d/d{dec['issue']}", "pull", "pushes"]
+    issue = dec["issue"]
+    head = ["party", "component", "value", f"d/d{issue}", "pull", "pushes"]
+    head += [f"{issue} per +1", f"{issue} if removed (1st order)"]
     rows = [
         [
             r["party"],
@@ -278,15 +280,20 @@ def _decomposition(report: Report) -> str:
             r["derivative"],
             r["pull"],
             "up" if r["pull"] > 0 else "down" if r["pull"] < 0 else "-",
+            r.get("level_effect"),
+            r.get("removal_effect"),
         ]
         for r in dec["rows"]
     ]
     intro = (
         f"<p>Each utility component at the {_esc(dec['method'])} deal and its pull on "
-        f"{_esc(dec['issue'])} (power &times; derivative / gain); at an interior solution the "
-        f"pulls balance (sum {_num(dec['balance'], 2)}).</p>"
+        f"{_esc(issue)} (power &times; derivative / gain); at an interior solution the "
+        f"pulls balance (sum {_num(dec['balance'], 2)}). <em>{_esc(issue)} per +1</em>: how "
+        f"far {_esc(issue)} moves if the component were one unit larger (exact, implicit "
+        "function theorem; the same for every component of a party). <em>If removed</em>: "
+        "the first-order (linear) change without the component, not a re-solve.</p>"
     )
-    return intro + _table(head, rows, [False, False, True, True, True, False])
+    return intro + _table(head, rows, [False, False, True, True, True, False, True, True])
 
 
 def _parameters(scenario: Scenario) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -336,3 +337,15 @@ def test_level_effects_equal_exact_comparative_statics_of_an_additive_parameter(
         for issue in ("x", "y"):
             exact = statics.derivatives[issue][param]
             assert d.level_effects[party][issue] == pytest.approx(exact, rel=1e-7, abs=1e-10)
+
+
+def test_html_report_shows_the_level_effects():
+    """The report's decomposition table has the level effect of the unit pie's closed form."""
+    from bargain import report as rep
+
+    pie = bargain.load("scenarios/textbook/unit_pie_weighted.toml")
+    html = rep._decomposition(bargain.solve(pie, methods=["nash"]))
+    assert "<th>x per +1</th>" in html and "<th>x if removed (1st order)</th>" in html
+    cells = [float(c) for c in re.findall(r'<td class="num">([-0-9.e]+)</td>', html)]
+    # rows of 5 numbers: value, derivative, pull, level effect, removal effect; A then B
+    assert cells[3] == pytest.approx(-0.5) and cells[8] == pytest.approx(0.5)
