@@ -198,8 +198,10 @@ def decompose(scenario: Scenario, solution: Solution, issue: str | None = None) 
         pulls = np.where(
             (gain > 0)[owner, None], alpha[owner, None] * grads / gain[owner, None], np.nan
         )
-    at_bound = bounds_at(x, model.lower, model.upper, names)
     flat = flat_issues(scenario, solution.deal)
+    at_bound = {
+        k: v for k, v in bounds_at(x, model.lower, model.upper, names).items() if k not in flat
+    }
     free = np.array([n not in at_bound and n not in flat for n in names])
     level, removal, message = _effects(model, x, theta, alpha, gain, values, pulls, owner, free)
     level[:, [n in flat for n in names]] = np.nan

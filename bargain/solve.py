@@ -179,11 +179,18 @@ def solve(scenario: Scenario, *, methods: list[str] | None = None, resolution: i
 
 
 def _with_flat_issues(scenario: Scenario, solution: Solution) -> Solution:
-    """The solution with its ``not_unique_issues`` filled in (ok solutions only)."""
+    """The solution with its ``not_unique_issues`` filled in (ok solutions only).
+
+    A flat issue is dropped from ``at_bound``: its value is arbitrary, not a corner.
+    """
     if not solution.ok or solution.deal is None:
         return solution
     flat = flat_issues(scenario, solution.deal)
-    return replace(solution, not_unique_issues=flat) if flat else solution
+    if not flat:
+        return solution
+    # a flat issue's value is arbitrary, so it is not reported as a corner either
+    at_bound = {k: v for k, v in solution.at_bound.items() if k not in flat}
+    return replace(solution, not_unique_issues=flat, at_bound=at_bound)
 
 
 def _decomposition(scenario: Scenario, solutions: dict[str, Solution]) -> dict[str, Any] | None:

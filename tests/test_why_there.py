@@ -203,7 +203,7 @@ def test_flat_and_unused_issues_are_reported_not_unique():
     for sol in report.solutions.values():
         assert sol.status == "ok"
         assert sol.deal["x"] == pytest.approx(0.0, abs=1e-7)
-        assert sol.at_bound.get("x") == "lower"
+        assert sol.at_bound == {"x": "lower"}  # y and z are arbitrary, not corners
         assert sol.not_unique_issues == {"y": [0.0, 1.0], "z": [2.0, 5.0]}
     nash = report.solutions["nash"]
     assert nash.deal["t"] == pytest.approx(0.5, abs=1e-7)
@@ -214,6 +214,9 @@ def test_flat_and_unused_issues_are_reported_not_unique():
     assert nash_row.split()[1:5] == ["50.00%", "0.0000", "any", "any"]
     assert "y = any value in [0.00%, 100.00%] gives the same utilities" in table
     assert "z = any value in [2.0000, 5.0000] gives the same utilities" in table
+    assert [line for line in table.splitlines() if line.startswith("at a bound")] == [
+        "at a bound: x at its lower bound 0.0000 (every solution)"
+    ]
     # only t is free: max (1 + k - t) t gives t = (1 + k)/2, so dt/dk_A = 1/2, dt/dk_B = -1/2
     d = decompose(scenario, nash, issue="t")
     assert d.level_effects["A"]["t"] == pytest.approx(0.5, abs=1e-9)
@@ -349,3 +352,16 @@ def test_html_report_shows_the_level_effects():
     cells = [float(c) for c in re.findall(r'<td class="num">([-0-9.e]+)</td>', html)]
     # rows of 5 numbers: value, derivative, pull, level effect, removal effect; A then B
     assert cells[3] == pytest.approx(-0.5) and cells[8] == pytest.approx(0.5)
+
+
+def test_a_flat_issue_at_a_bound_is_not_called_a_corner():
+    """If the solver leaves a flat issue at a bound, it is reported not unique, not a corner."""
+    from bargain.solve import _with_flat_issues
+
+    scenario = bargain.loads(FLAT)
+    sol = nash_solution(scenario.problem())
+    deal = {**sol.deal, "y": 1.0}
+    moved = replace(sol, deal=deal, at_bound={"x": "lower", "y": "upper"})
+    checked = _with_flat_issues(scenario, moved)
+    assert checked.at_bound == {"x": "lower"}
+    assert checked.not_unique_issues == {"y": [0.0, 1.0], "z": [2.0, 5.0]}
