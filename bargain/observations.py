@@ -20,10 +20,12 @@ A hard observation's likelihood is the indicator of the statement; a soft one's
 is logistic, :math:`\\sigma(g_P(X)/s)` for ``accepts`` (:math:`\\sigma(-g/s)` for
 ``rejects``, the product over both parties for ``signed``) with the scale
 :math:`s` in the file's utility units. Issues listed in ``free`` may take any
-value of their box (on a grid of :data:`FREE_GRID` points): the observation holds
-if it holds for some value, so the gain is maximised over them (minimised for
-``rejects``; for ``signed`` the smaller of the two gains, or the product of the
-two soft likelihoods, is maximised).
+value of their box (on a grid of :data:`FREE_GRID` points), chosen in the
+observed party's favour: ``accepts`` and ``offer`` hold if some value makes the
+deal acceptable, ``rejects`` holds if none does (a rejection of a deal that left
+them open means no value would have made it acceptable), so the gain is
+maximised over them in every case; for ``signed`` the smaller of the two gains,
+or the product of the two soft likelihoods, is maximised.
 """
 
 from __future__ import annotations
@@ -449,7 +451,7 @@ def log_likelihood(
             return _finite(both.max(axis=0) if free else both)
         mine = g[..., party, :]
         if obs.kind == "rejects":
-            mine = mine.min(axis=0) if free else mine  # some free value that P rejects
+            mine = mine.max(axis=0) if free else mine  # no free value P would accept
             if obs.hard:
                 return np.where(mine < 0, 0.0, -np.inf)
             return _finite(log_sigmoid(-mine / obs.scale))

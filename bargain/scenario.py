@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScenarioError, suggest
-from .formula import FUNCTIONS
 
 if TYPE_CHECKING:
     from .model import Model
@@ -34,8 +33,10 @@ if TYPE_CHECKING:
 __all__ = ["Issue", "Parameter", "Party", "SolveSettings", "Scenario", "load", "loads"]
 
 SCHEMA_VERSION = 1
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = set(FUNCTIONS) | set(keyword.kwlist) | {"True", "False", "None"}
+#: ASCII only, matched to the end (``\Z``: ``$`` would let a trailing newline through);
+#: a function's name (exp, where, ...) is a usable name: calls and names never mix.
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_RESERVED = set(keyword.kwlist) | {"True", "False", "None"}
 _DISTRIBUTIONS = {
     "uniform": ("low", "high"),
     "triangular": ("low", "mode", "high"),
@@ -236,14 +237,161 @@ def loads(data: bytes | str, *, path: str = "<string>") -> Scenario:
         raise ScenarioError(
             "the file is not UTF-8 text", file=path, fix="save it as UTF-8"
         ) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", file=path, fix=_toml_fix(str(exc))) from None
+    raw = _parse_toml(text, path)
+    digest = hashlib.sha256(raw_bytes)
+    if "extends" in raw:  # a child file: the parent's tables with this file's changes on top
+        raw = _inherit(raw, path, (), digest)
     scenario = _build(raw, path)
-    scenario = replace(scenario, sha256=hashlib.sha256(raw_bytes).hexdigest())
+    scenario = replace(scenario, sha256=digest.hexdigest())
     scenario.model  # noqa: B018 -- compile now: formula errors surface at load time
     return scenario
+
+
+def _parse_toml(text: str, path: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", file=path, fix=_toml_fix(str(exc))) from None
+
+
+#: How many files one chain of ``extends`` may hold (a guard against runaway chains).
+MAX_EXTENDS_DEPTH = 16
+
+
+def _inherit(raw: dict[str, Any], path: str, chain: tuple[str, ...], digest: Any) -> dict[str, Any]:
+    """Resolve ``extends = "parent.toml"``: the parent's tables with this file's on top.
+
+    Tables merge key by key, recursively; any other value (numbers, strings,
+    arrays such as ``range``) replaces the parent's; arrays of tables (e.g.
+    ``[[observations]]``) are appended to the parent's. ``remove = ["issues.c",
+    ...]`` deletes dotted keys of the parent before the merge (to turn an issue
+    into a parameter, remove it and declare the parameter; ``observations.NAME``
+    removes one observation, ``observations`` all of them).
+    ``rename_parties = { korea = "japan" }`` renames a party of the parent. The file's SHA-256
+    ``digest`` is extended with every parent's bytes, so a result's hash changes
+    when any file of the chain does.
+    """
+    parent_name = raw.pop("extends")
+    if not isinstance(parent_name, str) or not parent_name.strip():
+        raise ScenarioError(
+            f"extends must be a file name, got {_kind(parent_name)}",
+            key="extends",
+            file=path,
+            fix='write extends = "september_2025_standoff.toml" (a path relative to this file)',
+        )
+    here = Path(path).resolve()
+    parent_path = here.parent / parent_name
+    chain = (*chain, str(here))
+    if str(parent_path.resolve()) in chain:
+        raise ScenarioError(
+            f"extends {parent_name!r} makes a cycle ({' -> '.join(Path(c).name for c in chain)})",
+            key="extends",
+            file=path,
+            fix="a file may not extend itself or a file that extends it",
+        )
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            f"extends chains more than {MAX_EXTENDS_DEPTH} files",
+            key="extends",
+            file=path,
+            fix="extend the flagship directly",
+        )
+    try:
+        parent_bytes = parent_path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(
+            f"cannot read the parent file {parent_name!r} ({exc.strerror or exc})",
+            key="extends",
+            file=path,
+            fix="give a path relative to this file's folder",
+        ) from None
+    digest.update(b"\0extends\0" + parent_bytes)
+    parent_file = str(parent_path)
+    try:
+        parent_text = parent_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            "the file is not UTF-8 text", file=parent_file, fix="save it as UTF-8"
+        ) from None
+    parent = _parse_toml(parent_text, parent_file)
+    if "extends" in parent:
+        parent = _inherit(parent, parent_file, chain, digest)
+    removals = raw.pop("remove", [])
+    if not isinstance(removals, list) or not all(isinstance(r, str) for r in removals):
+        raise ScenarioError(
+            "remove must be a list of dotted keys",
+            key="remove",
+            file=path,
+            fix='write remove = ["issues.c"]',
+        )
+    for dotted in removals:
+        _remove(parent, dotted, path)
+    _rename_parties(parent, raw.pop("rename_parties", {}), path)
+    return _merge(parent, raw)
+
+
+def _rename_parties(parent: dict[str, Any], renames: Any, path: str) -> None:
+    """``rename_parties = { korea = "japan" }``: the parent's party under a new name
+    (a comparable country that shares the flagship's formulas)."""
+    fix = 'write rename_parties = { korea = "japan" } with party names of the parent'
+    parties = parent.get("parties")
+    if not isinstance(renames, dict) or not isinstance(parties, dict):
+        raise ScenarioError(
+            "rename_parties must be a table", key="rename_parties", file=path, fix=fix
+        )
+    for old, new in renames.items():
+        if old not in parties or not isinstance(new, str) or new in parties:
+            raise ScenarioError(
+                f"rename_parties: cannot rename {old!r} to {new!r}",
+                key=f"rename_parties.{old}",
+                file=path,
+                fix=fix,
+            )
+        parent["parties"] = parties = {(new if k == old else k): v for k, v in parties.items()}
+        solve = parent.get("solve")
+        if isinstance(solve, dict) and solve.get("first_proposer") == old:
+            solve["first_proposer"] = new
+
+
+def _remove(table: dict[str, Any], dotted: str, path: str) -> None:
+    *heads, last = dotted.split(".")
+    node: Any = table
+    for head in heads:
+        node = node.get(head) if isinstance(node, dict) else None
+    if isinstance(node, list):  # an array of named tables: observations.NAME
+        kept = [t for t in node if not (isinstance(t, dict) and t.get("name") == last)]
+        if len(kept) < len(node):
+            node[:] = kept
+            return
+    if not isinstance(node, dict) or last not in node:
+        raise ScenarioError(
+            f"remove: the parent file has no key {dotted!r}",
+            key="remove",
+            file=path,
+            fix="name a key of the parent, e.g. issues.c or parameters.A",
+        )
+    del node[last]
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, dict) and key not in _REPLACED_TABLES:
+            out[key] = _merge(old, value)
+        elif _table_array(old) and _table_array(value):
+            out[key] = [*old, *value]
+        else:
+            out[key] = value
+    return out
+
+
+#: Inline tables that a child file replaces whole (a distribution is one value).
+_REPLACED_TABLES = {"distribution"}
+
+
+def _table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def _toml_fix(message: str) -> str:
@@ -405,11 +553,11 @@ def _number(value: Any, key: str, path: str) -> float:
 def _identifier(name: str, key: str, path: str) -> None:
     if not _IDENT.match(name) or name in _RESERVED:
         raise ScenarioError(
-            f"'{name}' is not a usable name",
-            key=key,
+            f"{name!a} is not a usable name",  # !a: escaped, so the message stays one line
+            key=ascii(key)[1:-1],
             file=path,
-            fix="use letters, digits and _ (not starting with a digit), and not a Python "
-            "keyword or a function name such as exp or min",
+            fix="use ASCII letters, digits and _ (not starting with a digit), and not a "
+            "Python keyword",
         )
 
 
