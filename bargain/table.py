@@ -169,8 +169,13 @@ def _why_there(report: Report) -> list[str]:
         shown = [f"{i} {_issue_change(report, i, v)}" for i, v in moved.items() if v == v]
         if shown:
             lines.append(f"1 unit more for {party} moves " + ", ".join(shown))
-    if issue in (dec.get("at_bound") or {}):
-        lines.append(f"{issue} is at a bound of its range: it does not move while the bound binds")
+    side = (dec.get("at_bound") or {}).get(issue)
+    if side:
+        way = "down" if dec["balance"] < 0 else "up" if dec["balance"] > 0 else "nowhere"
+        lines.append(
+            f"{issue} is at its {side} bound: the pulls sum to {_num(dec['balance'])} "
+            f"(push {way}); it stays while the bound binds"
+        )
     if dec.get("message"):
         lines.append(f"note: {dec['message']}")
     return lines

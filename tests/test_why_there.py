@@ -186,6 +186,12 @@ def test_corner_is_flagged_in_solution_json_and_table(capsys, tmp_path):
     assert "x at its upper bound 30.00% (every solution)" in report.table()
     d = decompose(scenario, report.solutions["nash"])
     assert d.at_bound == {"x": "upper"} and d.level_effects["A"]["x"] == 0.0
+    # the Nash condition at x = 0.3: 0.5 / 0.3 - 0.5 / 0.7 > 0, so x would rise without the cap
+    assert d.balance == pytest.approx(0.5 / 0.3 - 0.5 / 0.7)
+    found = re.search(
+        r"x is at its upper bound: the pulls sum to ([-0-9.]+) \(push up\)", report.table()
+    )
+    assert found and float(found.group(1)) == pytest.approx(d.balance, abs=1e-4)
     # interior deals have no corner
     pie = bargain.solve(bargain.load("scenarios/textbook/unit_pie.toml"), methods=["nash"])
     assert pie.solutions["nash"].at_bound == {}
