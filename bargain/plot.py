@@ -51,6 +51,7 @@ __all__ = [
     "frontier_svg",
     "heatmap_figure",
     "histogram_figure",
+    "posterior_figure",
     "rubinstein_figure",
     "rubinstein_path",
     "save",
@@ -641,6 +642,73 @@ def histogram_figure(
         ax.set_ylabel("number of draws")
         ax.set_title(title)
         ax.legend(loc="best")
+    return fig
+
+
+# ------------------------------------------------------------------------ posterior
+def posterior_figure(calibration: Any, *, max_parameters: int = 12) -> Figure:
+    """Prior against posterior of the drawn parameters of a calibration.
+
+    One panel per parameter with a prior (a ``range`` or a ``distribution``):
+    the histogram of the prior draws and the weighted histogram of the same
+    draws (the posterior, :func:`bargain.calibrate`), both as densities. Shown are
+    the ``max_parameters`` parameters whose median moved most, in units of the
+    prior's interquartile range; the title names the observations.
+
+    Parameters
+    ----------
+    calibration : bargain.Calibration
+    max_parameters : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import bargain
+    >>> cal = bargain.calibrate("tests/calibrate/pie_observed.toml", samples=500, solvers=())
+    >>> fig = posterior_figure(cal)
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['dA0 [share of the pie]', 'dB0 [share of the pie]']
+    """
+    from .calibrate import weighted_quantile
+
+    table, w = calibration.table, calibration.weights
+    panels = []
+    for k, s in enumerate(calibration.scenarios):
+        pre = calibration._prefix(k)
+        for name, p in s.parameters.items():
+            if p.range is None and p.distribution is None:
+                continue
+            v = table[pre + name].to_numpy()
+            q1, med, q3 = np.quantile(v, [0.25, 0.5, 0.75])
+            post = weighted_quantile(v, w, 0.5)
+            moved = abs(float(post) - med) / (q3 - q1) if q3 > q1 and w.sum() > 0 else 0.0
+            panels.append((moved, f"{pre}{name}", p.unit, v))
+    panels.sort(key=lambda t: -t[0])
+    panels = panels[:max_parameters]
+    observations = [o.name for s in calibration.scenarios for o in s.observations]
+    with _style():
+        cols = min(3, max(1, len(panels)))
+        rows = max(1, math.ceil(len(panels) / cols))
+        fig = Figure(figsize=(3.3 * cols, 2.6 * rows + 0.6), layout="constrained")
+        for j, (_, name, unit, v) in enumerate(panels):
+            ax = fig.add_subplot(rows, cols, j + 1)
+            bins = np.histogram_bin_edges(v, bins=30)
+            ax.hist(v, bins=bins, density=True, histtype="step", color="k", lw=1, label="prior")
+            if w.sum() > 0:
+                ax.hist(v, bins=bins, weights=w, density=True, color="#9ecae1", label="posterior")
+            ax.set_xlabel(f"{name} [{unit}]")
+            ax.set_yticks([])
+            if j == 0:
+                ax.legend(loc="best")
+        ess = float(w.sum() ** 2 / (w**2).sum()) if w.sum() > 0 else 0.0
+        fig.suptitle(
+            f"prior vs posterior: {len(table)} draws, ESS {ess:.0f}; observations: "
+            + ", ".join(observations),
+            wrap=True,
+        )
     return fig
 
 

@@ -17,7 +17,7 @@ from .scenario import Scenario, load
 __all__ = ["KINDS", "add_plot_commands"]
 
 #: The figures ``bargain plot --kind`` draws.
-KINDS = ("frontier", "decomposition", "rubinstein", "tornado", "heatmap", "histogram")
+KINDS = ("frontier", "decomposition", "rubinstein", "tornado", "heatmap", "histogram", "posterior")
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -51,6 +51,11 @@ def _figure(args: argparse.Namespace, scenario: Scenario) -> Any:
         return plot.frontier_figure(scenario)
     if args.kind == "rubinstein":
         return plot.rubinstein_figure(scenario, horizons=range(1, args.horizon + 1))
+    if args.kind == "posterior":  # prior draws: 50 x --samples (10,000 by default)
+        from .calibrate import calibrate
+
+        cal = calibrate(scenario, samples=50 * args.samples, seed=args.seed, solvers=())
+        return plot.posterior_figure(cal)
     if args.kind == "decomposition":
         result = solve(scenario, methods=["nash", "asymmetric_nash"])
         if result.decomposition is None:

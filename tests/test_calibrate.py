@@ -357,3 +357,12 @@ def test_cli_bad_observation_is_one_line():
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "observations[0].deal" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_plot_posterior(tmp_path):
+    """`bargain plot FILE --kind posterior` draws prior and posterior of each drawn parameter."""
+    from bargain.cli import main
+
+    out = tmp_path / "posterior.png"
+    assert main(["plot", PIE, "--kind", "posterior", "-o", str(out), "--samples", "20"]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
