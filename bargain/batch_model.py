@@ -17,7 +17,7 @@ import sympy as sp
 from numpy.typing import ArrayLike
 
 from .frontier import start_points
-from .model import _SETTINGS, NUMPY_MODULES
+from .model import _SETTINGS, lambdify
 from .scenario import Scenario
 
 __all__ = ["BatchModel"]
@@ -25,23 +25,40 @@ __all__ = ["BatchModel"]
 _GRID_POINTS = 64  # at most this many grid points in the starting search
 
 
-def _hoist(expr: sp.Expr, issues: set[sp.Symbol], table: dict[sp.Expr, sp.Symbol]) -> Any:
-    """Replace every issue-free subexpression by a symbol computed once per point."""
-    if not expr.free_symbols & issues:
+def _hoist(
+    expr: sp.Expr,
+    issues: set[sp.Symbol],
+    table: dict[sp.Expr, sp.Symbol],
+    reserved: frozenset[str] = frozenset(),
+) -> Any:
+    """Replace every issue-free subexpression by a symbol computed once per point.
+
+    Only expressions are lifted: an issue-free condition or ``where`` branch
+    (``ExprCondPair``) keeps its place and only its parts are lifted.
+    """
+    if not expr.free_symbols & issues and isinstance(expr, sp.Expr):
         if expr.is_Atom:
             return expr
         if expr not in table:
-            table[expr] = sp.Symbol(f"_h{len(table)}", real=True)
+            table[expr] = _fresh(f"_h{len(table)}", reserved)
         return table[expr]
     if isinstance(expr, sp.Add | sp.Mul):
         fixed = [a for a in expr.args if not a.free_symbols & issues]
-        moving = [_hoist(a, issues, table) for a in expr.args if a.free_symbols & issues]
+        moving = [_hoist(a, issues, table, reserved) for a in expr.args if a.free_symbols & issues]
         if fixed:
-            moving.append(_hoist(expr.func(*fixed), issues, table))
+            moving.append(_hoist(expr.func(*fixed), issues, table, reserved))
         return expr.func(*moving)
     if not expr.args:
         return expr
-    return expr.func(*[_hoist(a, issues, table) for a in expr.args])
+    return expr.func(*[_hoist(a, issues, table, reserved) for a in expr.args])
+
+
+def _fresh(name: str, reserved: frozenset[str]) -> sp.Symbol:
+    """A real symbol called ``name``, with ``_`` appended while it is a reserved name
+    (the scenario's: a parameter may be called ``_h0``)."""
+    while name in reserved:
+        name += "_"
+    return sp.Symbol(name, real=True)
 
 
 def _no_delta(expr: sp.Expr) -> sp.Expr:
@@ -80,20 +97,21 @@ class BatchModel:
         hess = [_no_delta(sp.diff(u, a, b)) for u in utils for a in xs for b in xs]
         table: dict[sp.Expr, sp.Symbol] = {}
         issues = set(xs)
-        values = [_hoist(e, issues, table) for e in utils]
-        full = [_hoist(e, issues, table) for e in (*utils, *grads, *hess)]
         params = list(model.parameters)
+        reserved = frozenset(s.name for s in (*xs, *params))
+        values = [_hoist(e, issues, table, reserved) for e in utils]
+        full = [_hoist(e, issues, table, reserved) for e in (*utils, *grads, *hess)]
         used = set().union(*(sp.sympify(e).free_symbols for e in full)) & set(params)
         self._stage2_params = [i for i, p in enumerate(params) if p in used]
         stage2 = [*xs, *(params[i] for i in self._stage2_params), *table.values()]
         # the issues and context, and the expressions, of the compiled kernels (bargain.batch_jit)
         self.stage2_symbols = (xs, stage2[len(xs) :])
         self.stage2_exprs = (values, full)
-        self._pre = sp.lambdify(params, list(table), NUMPY_MODULES, cse=True)
-        self._value = sp.lambdify(stage2, values, NUMPY_MODULES, cse=True)
-        self._full = sp.lambdify(stage2, full, NUMPY_MODULES, cse=True)
+        self._pre = lambdify(params, list(table), cse=True)
+        self._value = lambdify(stage2, values, cse=True)
+        self._full = lambdify(stage2, full, cse=True)
         self._hoisted = len(table)
-        self._breakdown = sp.lambdify(params, model.breakdown_expr, NUMPY_MODULES)
+        self._breakdown = lambdify(params, model.breakdown_expr)
 
     def theta(self, values: Mapping[str, ArrayLike], size: int | None = None) -> np.ndarray:
         """Parameter arrays of shape ``(P, N)`` in model order; missing names take file values."""

@@ -15,6 +15,10 @@ The language
   ``min(a, b, ...)``, ``max(a, b, ...)``, ``logistic(z)`` :math:`=1/(1+e^{-z})`,
   ``clip(z, lo, hi)`` and the conditional ``where(condition, a, b)``;
 - comparisons ``< <= > >=`` only as the condition of ``where``.
+
+Formulas are ASCII: Python's parser would fold a fullwidth ``ｘ`` into ``x``
+(NFKC), so any other character is rejected rather than silently renamed. A
+function's name may also name an issue or parameter: ``exp * exp(1)``.
 """
 
 from __future__ import annotations
@@ -124,6 +128,14 @@ def parse_formula(text: str | float, names: Mapping[str, sp.Basic], *, key: str 
     source = text.strip()
     if not source:
         raise FormulaError("the formula is empty", key=key, fix="write a formula, e.g. 0")
+    if not source.isascii():  # Python folds names by NFKC: a fullwidth x would be x
+        char = next(c for c in source if not c.isascii())
+        raise FormulaError(
+            f"{_short(source.encode('ascii', 'backslashreplace').decode())} contains the "
+            f"non-ASCII character {ascii(char)}",
+            key=key,
+            fix="write formulas in ASCII; names are ASCII letters, digits and _",
+        )
     if len(source) > MAX_LENGTH:
         raise FormulaError(
             f"the formula is {len(source)} characters long (at most {MAX_LENGTH})",

@@ -11,13 +11,15 @@ so the same compiled model serves one deal or millions of parameter points.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from .errors import ScenarioError
 from .formula import parse_formula
@@ -26,7 +28,7 @@ from .problem import BargainingProblem
 if TYPE_CHECKING:
     from .scenario import Formula, Scenario
 
-__all__ = ["Model", "compile_scenario"]
+__all__ = ["Model", "compile_scenario", "lambdify"]
 
 
 def _select(condlist: list[Any], choicelist: list[Any], default: float = np.nan) -> Any:
@@ -57,6 +59,88 @@ NUMPY_MODULES: list[Any] = [
     },
     "numpy",
 ]
+
+#: Prefix of every symbol's name in generated numpy code: no name that lambdify's
+#: namespace holds (numpy's, the builtins, the functions above) starts with it.
+SAFE_PREFIX = "_s_"
+
+
+class _NumPyPrinter(NumPyPrinter):
+    """sympy's numpy printer with constants fully qualified (``numpy.e``, never ``e``)."""
+
+    def _print_known_const(self, expr: Any) -> str:
+        return str(self.known_constants[type(expr).__name__])
+
+
+for _name in NumPyPrinter._kc:
+    setattr(_NumPyPrinter, f"_print_{_name}", _NumPyPrinter._print_known_const)
+
+
+def safe_names(symbols: Any) -> dict[sp.Symbol, sp.Symbol]:
+    """A generated name for each symbol: ``_s_`` and its own name, made unique.
+
+    The prefix keeps the symbols' relative order (sympy orders terms by name), so
+    the printed code computes in the same order as with the users' names.
+    """
+    rename: dict[sp.Symbol, sp.Symbol] = {}
+    taken: set[str] = set()
+    for s in sorted(symbols, key=sp.default_sort_key):
+        name = SAFE_PREFIX + s.name
+        while name in taken:  # two symbols of one name (different assumptions)
+            name += "_"
+        taken.add(name)
+        rename[s] = sp.Symbol(name, **s.assumptions0)
+    return rename
+
+
+def _map(exprs: Any, func: Callable[[Any], Any]) -> Any:
+    if isinstance(exprs, list | tuple):
+        return type(exprs)(_map(e, func) for e in exprs)
+    return func(exprs)
+
+
+def lambdify(args: Sequence[sp.Symbol], exprs: Any, cse: bool = False) -> Callable[..., Any]:
+    """:func:`sympy.lambdify` to numpy in which no user's name can mean anything else.
+
+    Every symbol is renamed :data:`SAFE_PREFIX` + its name before printing, and the
+    constants are printed fully qualified: an issue called ``e``, ``nan``, ``select``
+    or ``exp`` is an argument like any other, and ``exp(1)`` is ``numpy.e``.
+
+    Examples
+    --------
+    >>> e, nan = sp.Symbol("e"), sp.Symbol("nan")
+    >>> f = lambdify([e, nan], [sp.E * e, sp.nan + 0 * nan, nan])
+    >>> [float(v) for v in f(2.0, 0.9)][::2]
+    [5.43656365691809, 0.9]
+    """
+    symbols: set[sp.Symbol] = set(args)
+    _map(exprs, lambda e: symbols.update(sp.sympify(e).atoms(sp.Symbol)))
+    rename = safe_names(symbols)
+    new_args = [rename[a] for a in args]
+    new_exprs = _map(exprs, lambda e: sp.sympify(e).xreplace(rename))
+    taken = {s.name for s in rename.values()}
+
+    def numbered() -> Iterator[sp.Symbol]:  # as sympy's cse names them, prefixed
+        for i in itertools.count():
+            if f"{SAFE_PREFIX}x{i}" not in taken:
+                yield sp.Symbol(f"{SAFE_PREFIX}x{i}")
+
+    printer = _NumPyPrinter(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": True,
+            "user_functions": {k: k for k in NUMPY_MODULES[0]},
+        }
+    )
+    return sp.lambdify(
+        new_args,
+        new_exprs,
+        NUMPY_MODULES,
+        printer=printer,
+        cse=(lambda e: sp.cse(e, symbols=numbered(), list=False)) if cse else False,
+    )
+
 
 _SETTINGS = ("disagreement", "discount", "outside_option", "power", "cost_per_round")
 
@@ -105,21 +189,19 @@ class Model:
     @functools.cached_property
     def utility_function(self) -> Callable[..., Any]:
         """``f(*issues, *parameters) -> [u_1, u_2]``, broadcasting over arrays."""
-        return sp.lambdify(
-            self._args, [self.utilities[p] for p in self.party_names], NUMPY_MODULES, cse=True
-        )
+        return lambdify(self._args, [self.utilities[p] for p in self.party_names], cse=True)
 
     @functools.cached_property
     def jacobian_function(self) -> Callable[..., Any]:
         """``f(*issues, *parameters) -> [[du_1/dx_1, ...], [du_2/dx_1, ...]]``."""
         rows = [[sp.diff(self.utilities[p], x) for x in self.issues] for p in self.party_names]
-        return sp.lambdify(self._args, rows, NUMPY_MODULES, cse=True)
+        return lambdify(self._args, rows, cse=True)
 
     @functools.cached_property
     def component_function(self) -> Callable[..., Any]:
         """``f(*issues, *parameters) -> [value of each component, party by party]``."""
         exprs = [e for p in self.party_names for e in self.components[p].values()]
-        return sp.lambdify(self._args, exprs, NUMPY_MODULES, cse=True)
+        return lambdify(self._args, exprs, cse=True)
 
     @functools.cached_property
     def component_jacobian_function(self) -> Callable[..., Any]:
@@ -129,12 +211,12 @@ class Model:
             for p in self.party_names
             for e in self.components[p].values()
         ]
-        return sp.lambdify(self._args, rows, NUMPY_MODULES, cse=True)
+        return lambdify(self._args, rows, cse=True)
 
     @functools.cached_property
     def output_function(self) -> Callable[..., Any]:
         """``f(*issues, *parameters) -> [value of each output]``."""
-        return sp.lambdify(self._args, list(self.outputs.values()), NUMPY_MODULES, cse=True)
+        return lambdify(self._args, list(self.outputs.values()), cse=True)
 
     @functools.cached_property
     def settings_function(self) -> Callable[..., Any]:
@@ -144,7 +226,7 @@ class Model:
             for p in self.party_names
             for k in _SETTINGS
         ]
-        return sp.lambdify(list(self.parameters), exprs, NUMPY_MODULES)
+        return lambdify(list(self.parameters), exprs)
 
     def parameter_vector(self, values: Mapping[str, float]) -> list[float]:
         """The parameter values in the model's order."""
@@ -318,7 +400,7 @@ def _probability(
     expr: sp.Expr, params: tuple[sp.Symbol, ...], values: Mapping[str, float], path: str
 ) -> float:
     """Evaluate the [solve] breakdown probability and check it lies in [0, 1)."""
-    p = float(sp.lambdify(list(params), expr, NUMPY_MODULES)(*(values[s.name] for s in params)))
+    p = float(lambdify(list(params), expr)(*(values[s.name] for s in params)))
     if not 0.0 <= p < 1.0:
         raise ScenarioError(
             f"breakdown is {p:g} at these parameters; it must be a probability in [0, 1)",
@@ -361,7 +443,7 @@ def _definitions(
     definitions: Mapping[str, Formula], base: dict[str, sp.Basic], path: str
 ) -> dict[str, sp.Expr]:
     """Parse the definitions and substitute them into each other in dependency order."""
-    stand_ins = {name: sp.Symbol(f"_def_{name}", real=True) for name in definitions}
+    stand_ins = {name: sp.Dummy(f"def_{name}", real=True) for name in definitions}
     graph = nx.DiGraph()
     graph.add_nodes_from(definitions)
     parsed = {}

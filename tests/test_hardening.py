@@ -1,0 +1,280 @@
+"""Hostile and broken inputs (issue 18): a right answer, an honest status or one line."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import bargain
+from bargain import batch_jit
+from bargain.batch import batch_solve
+from bargain.batch_model import BatchModel
+from bargain.errors import ScenarioError
+from bargain.formula import parse_formula
+from bargain.model import lambdify
+
+#: Legal names that are also words of numpy, math, sympy, Python or the generated code.
+COLLIDING = (
+    "e",
+    "E",
+    "pi",
+    "nan",
+    "inf",
+    "oo",
+    "I",
+    "N",
+    "S",
+    "select",
+    "greater",
+    "less",
+    "maximum",
+    "minimum",
+    "amax",
+    "sign",
+    "where",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "min",
+    "max",
+    "clip",
+    "logistic",
+    "numpy",
+    "math",
+    "np",
+    "numba",
+    "builtins",
+    "range",
+    "reduce",
+    "float",
+    "Piecewise",
+    "Max",
+    "x0",
+    "c0",
+    "t0",
+    "_h0",
+    "_s_x0",
+    "x",
+    "c",
+    "out",
+    "r",
+    "last",
+    "_lambdifygenerated",
+)
+
+
+def _toml(
+    issues: dict[str, tuple[float, float]],
+    params: dict[str, float],
+    u_a: str,
+    u_b: str,
+    extra_a: str = "",
+    extra_b: str = "",
+) -> str:
+    """A scenario file of two parties over the issues, with the parameters."""
+    lines = ["schema_version = 1", 'title = "test"']
+    for name, (lo, hi) in issues.items():
+        lines += [f"[issues.{name}]", f"min = {lo!r}", f"max = {hi!r}"]
+    for name, value in params.items():
+        lines += [f"[parameters.{name}]", f"value = {value!r}", 'unit = "u"', 'source = "test"']
+        lines += [f"range = [{value - 0.1 * abs(value)!r}, {value + 0.1 * abs(value)!r}]"]
+    lines += ["[parties.A]", f'utility = "{u_a}"', extra_a, "[parties.B]", f'utility = "{u_b}"']
+    lines += [extra_b]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    """Kernels go to a fresh cache folder, never the user's."""
+    monkeypatch.setenv("BARGAIN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "jit-cache"))
+    monkeypatch.delenv("BARGAIN_JIT", raising=False)
+
+
+# --- 1. names in generated code -------------------------------------------------
+
+
+def test_issue_called_e_next_to_exp_1():
+    """The issue's minimal file: KS at e = c / (1 + c) exactly, Nash not 'nonconvex'."""
+    c = 2.718281828459045
+    text = _toml({"e": (0.0, 1.0)}, {}, "exp(1) * e", f"{c!r} - e")
+    report = bargain.solve(bargain.loads(text))
+    ks = report.solutions["kalai_smorodinsky"]
+    # A's gain E e over its ideal E equals B's gain (c - e) over its ideal c
+    assert ks.status == "ok"
+    assert ks.deal["e"] == pytest.approx(c / (1 + c), abs=1e-6)
+    assert round(ks.deal["e"], 3) == 0.731
+    nash = report.solutions["nash"]
+    assert nash.status == "ok"  # max of e (c - e) on [0, 1]: the corner e = 1
+    assert nash.deal["e"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_parameter_called_nan_does_not_replace_absent_settings():
+    """nan = 0.9, power = 0.3: asymmetric Nash at 0.3 and no outside option."""
+    text = _toml(
+        {"x": (0.0, 1.0)},
+        {"nan": 0.9, "power": 0.3},
+        "x + 0 * nan",
+        "1 - x",
+        extra_a='power = "power"',
+    )
+    scenario = bargain.loads(text)
+    settings_ = scenario.model.evaluate_settings(scenario.parameter_values())
+    assert np.isnan(settings_["outside_option"]).all()
+    report = bargain.solve(scenario, methods=["asymmetric_nash"])
+    assert report.solutions["asymmetric_nash"].deal["x"] == pytest.approx(0.3, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", COLLIDING)
+def test_colliding_parameter_name_works(name):
+    """A parameter with a numpy/sympy/generated-code name: solve and the batch agree."""
+    text = _toml({"y": (0.0, 1.0)}, {name: 0.5}, f"y * (1 + {name}) / (1 + {name})", "1 - y")
+    scenario = bargain.loads(text)
+    report = bargain.solve(scenario, methods=["nash"])
+    assert report.solutions["nash"].deal["y"] == pytest.approx(0.5, abs=1e-6)
+    out = batch_solve(scenario, {name: np.array([0.4, 0.6])}, ("nash",), compiled=False)
+    assert np.allclose(out["nash"].deal[0], 0.5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["e", "nan", "select", "x0", "c0", "_h0", "exp", "out"])
+def test_colliding_issue_name_works(name):
+    """An issue with a colliding name, next to a parameter: the Nash deal is the closed form."""
+    text = _toml({name: (0.0, 1.0)}, {"k": 0.25}, f"{name} + k * exp(1) * 0", f"1 - {name}")
+    scenario = bargain.loads(text)
+    report = bargain.solve(scenario, methods=["nash"])
+    assert report.solutions["nash"].deal[name] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_names_are_ascii_and_whole():
+    """A trailing newline and a fullwidth x are not names; formulas are ASCII only."""
+    base = _toml({"x": (0.0, 1.0)}, {}, "x", "1 - x")
+    with pytest.raises(ScenarioError, match="not a usable name"):
+        bargain.loads(base.replace("[issues.x]", '[issues."x\\n"]'))
+    with pytest.raises(ScenarioError, match="non-ASCII"):
+        bargain.loads(base.replace('utility = "x"', 'utility = "\uff58"'))
+    with pytest.raises(ScenarioError, match="not a usable name"):
+        bargain.loads(base.replace("[issues.x]", '[issues."\uff58"]'))
+
+
+# --- the differential property test ------------------------------------------------
+
+_ISSUE_NAMES = ("e", "x0", "select", "nan", "where", "c")
+_PARAM_NAMES = ("pi", "exp", "maximum", "_h0", "E", "t0", "sign", "numpy")
+_VALUES = {"pi": 0.7, "exp": 1.3, "maximum": -0.4, "_h0": 2.0, "E": 0.25, "t0": -1.1}
+_VALUES |= {"sign": 0.9, "numpy": 1.6}
+
+
+def _formula(names: tuple[str, ...]) -> st.SearchStrategy[str]:
+    """Random formulas of the whitelist, finite on the box (guarded logs, roots, powers)."""
+    leaf = st.one_of(
+        st.sampled_from(names),
+        st.sampled_from(["0.5", "2", "3", "exp(1)", "0.1", "1.5e-3"]),
+    )
+
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        two = st.tuples(inner, inner)
+        return st.one_of(
+            two.map(lambda t: f"({t[0]} + {t[1]})"),
+            two.map(lambda t: f"({t[0]} - {t[1]})"),
+            two.map(lambda t: f"({t[0]} * {t[1]})"),
+            two.map(lambda t: f"({t[0]} / (1 + abs({t[1]})))"),
+            inner.map(lambda a: f"exp(clip({a}, -3, 3))"),
+            inner.map(lambda a: f"log(abs({a}) + 0.5)"),
+            inner.map(lambda a: f"sqrt(abs({a}))"),
+            inner.map(lambda a: f"(abs({a}) + 0.25) ** 1.5"),
+            inner.map(lambda a: f"clip({a}, 2, 2) ** 2 * 0 + {a} ** 2"),
+            inner.map(lambda a: f"logistic({a})"),
+            two.map(lambda t: f"min({t[0]}, {t[1]})"),
+            two.map(lambda t: f"max({t[0]}, {t[1]}, 0.3)"),
+            st.tuples(inner, inner, inner).map(lambda t: f"where({t[0]} > {t[1]}, {t[1]}, {t[2]})"),
+            st.tuples(inner, inner).map(lambda t: f"clip({t[0]}, -1, {t[1]} * 0 + 1)"),
+        )
+
+    return st.recursive(leaf, grow, max_leaves=8)
+
+
+def _scenario(u_a: str, u_b: str, issues: tuple[str, ...]) -> bargain.Scenario:
+    box = {name: (-1.0 + 0.1 * i, 1.0 + 0.2 * i) for i, name in enumerate(issues)}
+    params = {p: _VALUES[p] for p in _PARAM_NAMES}
+    return bargain.loads(_toml(box, params, f"{u_a} + 0 * ({u_b})", f"{u_b} + 0 * ({u_a})"))
+
+
+def _exact(expr: sp.Expr, values: dict[sp.Symbol, float]) -> float:
+    """sympy's own evaluation at the point, with 30 digits."""
+    subs = {s: sp.Float(v, 30) for s, v in values.items()}
+    return float(sp.N(expr.xreplace(subs), 30))
+
+
+_names = _ISSUE_NAMES[:3] + _PARAM_NAMES
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(u_a=_formula(_names), u_b=_formula(_names), data=st.data())
+def test_numpy_model_agrees_with_sympy(u_a, u_b, data):
+    """Random whitelisted formulas: the numpy model and the batched model equal exact evalf."""
+    issues = _ISSUE_NAMES[:3]
+    try:
+        scenario = _scenario(u_a, u_b, issues)
+    except ScenarioError as exc:  # e.g. too large somewhere on the box: one line
+        assert "\n" not in str(exc)
+        return
+    model = scenario.model
+    box = zip(model.lower, model.upper, strict=True)
+    x = np.array([data.draw(st.floats(lo, hi)) for lo, hi in box])
+    theta = model.parameter_vector(scenario.parameter_values())
+    point = dict(zip([*model.issues, *model.parameters], [*x, *theta], strict=True))
+    exact = [_exact(model.utilities[p], point) for p in model.party_names]
+    numeric = np.asarray(model.utility_function(*x, *theta), dtype=float)
+    assert numeric == pytest.approx(exact, rel=1e-9, abs=1e-9)
+    bm = BatchModel(scenario)
+    ctx = bm.prepare(bm.theta({}, 1))
+    u, _, _ = bm.evaluate(x[:, None], ctx, derivatives=True)
+    assert u[:, 0] == pytest.approx(exact, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    u_a=_formula(_names),
+    u_b=_formula(_names),
+    xs=st.lists(st.tuples(*[st.floats(0, 1)] * 3), min_size=8, max_size=8),
+)
+def test_compiled_kernels_agree_with_sympy(u_a, u_b, xs):
+    """The numba kernels of random formulas with colliding names equal exact evalf."""
+    pytest.importorskip("numba")
+    issues = _ISSUE_NAMES[:3]
+    try:
+        scenario = _scenario(u_a, u_b, issues)
+    except ScenarioError:
+        return
+    bm = BatchModel(scenario)
+    kern = batch_jit.kernels(bm)
+    assert kern is not None
+    model = scenario.model
+    theta = model.parameter_vector(scenario.parameter_values())
+    ctx = np.ascontiguousarray(bm.prepare(bm.theta({}, 1))[:, 0])
+    for unit in xs:
+        x = model.lower + np.array(unit) * (model.upper - model.lower)
+        out = np.empty(2)
+        kern.value(np.ascontiguousarray(x), ctx, out)
+        point = dict(zip([*model.issues, *model.parameters], [*x, *theta], strict=True))
+        exact = [_exact(model.utilities[p], point) for p in model.party_names]
+        assert out == pytest.approx(exact, rel=1e-9, abs=1e-9)
+
+
+def test_lambdify_prints_constants_fully_qualified():
+    """exp(1) is numpy.e in the generated code, whatever the arguments are called."""
+    e = sp.Symbol("e", real=True)
+    f = lambdify([e], sp.E * e)
+    assert "numpy.e" in f.__doc__
+    assert f(2.0) == pytest.approx(2 * math.e)
+
+
+def test_formula_parameter_may_share_a_function_name():
+    """exp as a name and exp() as a call do not mix."""
+    exp = sp.Symbol("exp", real=True)
+    assert parse_formula("exp * exp(0)", {"exp": exp}) == exp
