@@ -126,7 +126,9 @@ class CalibrationSpec:
     weighted : tuple of bool
         Whether each file's observations enter the weight (``False``: held out,
         still evaluated).
-    fallback, check_convexity : bool
+    fallback : str
+        ``"trace"``, ``"full"`` or ``"none"``; see :func:`calibrate`.
+    check_convexity : bool
         As :func:`bargain.batch.batch_solve`.
     """
 
@@ -137,7 +139,7 @@ class CalibrationSpec:
     seed: int = 0
     solvers: tuple[str, ...] = ("nash",)
     weighted: tuple[bool, ...] = ()
-    fallback: bool = True
+    fallback: str = "trace"
     check_convexity: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,7 +167,7 @@ class CalibrationSpec:
             int(data["seed"]),
             tuple(data["solvers"]),
             tuple(bool(b) for b in data["weighted"]),
-            bool(data["fallback"]),
+            str(data["fallback"]),
             bool(data["check_convexity"]),
         )
 
@@ -245,11 +247,22 @@ def _prior(p: Any) -> tuple:
 def draws(
     scenarios: Sequence[Scenario], spec: CalibrationSpec, start: int, stop: int
 ) -> list[dict[str, np.ndarray]]:
-    """Every file's parameter values at the draws ``start, ..., stop - 1``."""
+    """Every file's parameter values at the draws ``start, ..., stop - 1``.
+
+    The prior of a parameter is its declared ``distribution``; a parameter with a
+    ``range`` but no distribution keeps its value (a range alone is a sensitivity
+    range for sweeps and the tornado, not a belief: the flagship's swap line of 0
+    has a range [0, 100] to explore, but no swap line was granted). The draws of
+    the others are those of ``bargain sweep --samples`` with the file's seed.
+    """
     out = []
     for k, s in enumerate(scenarios):
         sweep_spec = SweepSpec(samples=spec.samples, seed=file_seed(spec.seed, k))
-        out.append(points(s, sweep_spec, start, stop))
+        values = points(s, sweep_spec, start, stop)
+        for name, p in s.parameters.items():
+            if p.distribution is None:
+                values[name] = np.full(stop - start, p.value, dtype=float)
+        out.append(values)
     for name, k in shared_names(scenarios).items():
         for values in out:
             if name in values:
@@ -280,8 +293,9 @@ def _columns(
         thetas.append(theta)
         for j, name in enumerate(s.parameters):
             cols[pre + name] = theta[j] if size else np.empty(0)
+        cache: dict = {}  # observations of one deal share its evaluation
         for obs in s.observations:
-            ll = log_likelihood(obs, bm, theta, compiled) if size else np.empty(0)
+            ll = log_likelihood(obs, bm, theta, compiled, cache) if size else np.empty(0)
             cols[f"{pre}loglik.{obs.name}"] = ll
             if spec.weighted[k]:
                 log_weight = log_weight + ll
@@ -319,10 +333,12 @@ def _predictive(
             bm,
             values,
             spec.solvers,
-            fallback=spec.fallback,
+            fallback=spec.fallback == "full",
             check_convexity=spec.check_convexity,
             compiled=compiled,
         )
+        if spec.fallback == "trace":
+            _retrace(bm, values, results, compiled)
     d = bm.settings(theta[:, solve])["disagreement"] if solve.size else np.zeros((2, 0))
     model = bm.model
     for concept in spec.solvers:
@@ -346,6 +362,20 @@ def _predictive(
         out[f"{pre}{concept}.status"] = status
         out[f"{pre}{concept}.fallback"] = fallback
     return out
+
+
+def _retrace(bm: Any, values: dict[str, np.ndarray], results: dict, compiled: bool) -> None:
+    """Nash draws Newton's method could not certify, solved again from their traced
+    frontier (which also checks their convexity); in place."""
+    for concept, r in results.items():
+        bad = np.flatnonzero(r.status == "not_converged")
+        if concept == "rubinstein" or bad.size == 0:
+            continue
+        sub = {n: v[bad] for n, v in values.items()}
+        again = batch_solve(
+            bm, sub, [concept], fallback=False, check_convexity=True, compiled=compiled
+        )[concept]
+        r.status[bad], r.deal[bad], r.utilities[bad] = again.status, again.deal, again.utilities
 
 
 def _outputs(model: Any, deal: np.ndarray, theta: np.ndarray, ok: np.ndarray) -> list[np.ndarray]:
@@ -469,9 +499,9 @@ def calibrate(
     out: str | Path | None = None,
     resume: bool = False,
     workers: int | None = 1,
-    chunk_size: int = 20_000,
+    chunk_size: int = 50_000,
     hold_out: bool = False,
-    fallback: bool = True,
+    fallback: str = "trace",
     check_convexity: bool = False,
     quiet: bool = True,
 ) -> Calibration:
@@ -499,10 +529,20 @@ def calibrate(
         Also, for each file with a ``signed`` observation, calibrate on the other
         files only and check the signed deal against that file's predictive
         (:attr:`Calibration.holdout`).
-    fallback, check_convexity : bool
+    fallback : {"trace", "full", "none"}
+        What happens to the draws whose solution Newton's method cannot certify:
+        ``"trace"`` (default) solves the Nash ones again from their traced frontier
+        (:mod:`bargain.batch_frontier`, which also checks their convexity);
+        ``"full"`` also sends what is left, and Rubinstein's, to the per-scenario
+        solvers (:func:`bargain.batch.batch_solve` with ``fallback=True``: about
+        4 s a draw on the flagship); ``"none"`` leaves them ``not_converged``.
+        Every status other than ``ok``, ``no_agreement`` and ``not_solved`` is
+        reported as not certified, never as a deal.
+    check_convexity : bool
         As :func:`bargain.batch.batch_solve`. The convexity check costs about
-        10 ms a draw, so it is off by default: an ``ok`` is then a certified local
-        maximum of the Nash product (see docs/howto/calibrate.md).
+        20 times the solve on the flagship, so it is off by default: an ``ok`` is
+        then a certified local maximum of the Nash product (see
+        docs/howto/calibrate.md).
 
     Returns
     -------
@@ -529,7 +569,7 @@ def _spec(
     samples: int,
     seed: int,
     solvers: Sequence[str],
-    fallback: bool,
+    fallback: str,
     check_convexity: bool,
 ) -> CalibrationSpec:
     if isinstance(samples, bool) or int(samples) < 1:
@@ -540,6 +580,8 @@ def _spec(
             f"--solver: unknown solution concept '{unknown[0]}'",
             fix=suggest(unknown[0], BATCH_METHODS),
         )
+    if fallback not in ("trace", "full", "none"):
+        raise ScenarioError(f"unknown fallback {fallback!r}", fix="choose trace, full or none")
     shared_names(scenarios)  # different priors for one shared name: an error before any work
     return CalibrationSpec(
         tuple(_path(s) for s in scenarios),
@@ -549,7 +591,7 @@ def _spec(
         int(seed),
         tuple(solvers),
         tuple(True for _ in scenarios),
-        bool(fallback),
+        str(fallback),
         bool(check_convexity),
     )
 

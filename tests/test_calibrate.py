@@ -151,16 +151,19 @@ value = 0.2
 unit = "utility"
 source = "illustration"
 range = [0.0, 0.6]
+distribution = { type = "uniform", low = 0.0, high = 0.6 }
 [parameters.dB0]
 value = 0.2
 unit = "utility"
 source = "illustration"
 range = [0.0, 0.6]
+distribution = { type = "uniform", low = 0.0, high = 0.6 }
 [parameters.k]
 value = 1.0
 unit = "weight"
 source = "illustration"
 range = [0.2, 2.0]
+distribution = { type = "uniform", low = 0.2, high = 2.0 }
 bounds = [0.0, 5.0]
 [parties.A]
 utility = "x + 0.3 * k * y"
@@ -366,3 +369,19 @@ def test_plot_posterior(tmp_path):
     out = tmp_path / "posterior.png"
     assert main(["plot", PIE, "--kind", "posterior", "-o", str(out), "--samples", "20"]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_range_without_a_distribution_is_not_a_prior():
+    """Only declared distributions are drawn: a parameter with a range alone keeps its value
+    (the flagship's swap line of 0 has a range to explore, but no line was granted)."""
+    cal = calibrate(FLAGSHIP_FOR_PRIOR, samples=300, seed=3, solvers=())
+    flagship = bargain.load(FLAGSHIP_FOR_PRIOR)
+    for name in ("swap_line", "reserves", "ca_surplus"):
+        p = flagship.parameters[name]
+        assert p.range is not None and p.distribution is None
+        assert (cal.table[name].to_numpy() == p.value).all(), name
+    drawn = cal.table["crisis_loss_share"].to_numpy()
+    assert drawn.std() > 0  # a declared distribution is drawn
+
+
+FLAGSHIP_FOR_PRIOR = str(HERE.parent.parent / "scenarios/korea_us/september_2025_standoff.toml")
