@@ -386,13 +386,26 @@ def free_grid(lower: np.ndarray, upper: np.ndarray, count: int = FREE_GRID) -> n
     return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, m)
 
 
-def gains(obs: Observation, bm: BatchModel, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gains(
+    obs: Observation, bm: BatchModel, theta: np.ndarray, cache: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The gains ``(2, N)`` at the observation's deal, and the parameters it holds at.
 
     With free issues, ``(G, 2, N)``: one row per point of :func:`free_grid`. ``theta``
     is ``(P, N)`` in the order of ``bm.model.parameter_names``; the observation's
-    parameter overrides replace their rows.
+    parameter overrides replace their rows. ``cache``: a dictionary kept for one
+    ``theta``, so that observations of the same deal share the evaluation.
     """
+    key = (tuple(sorted(obs.deal.items())), obs.free, tuple(sorted(obs.parameters.items())))
+    if cache is not None and key in cache:
+        return cache[key]
+    out = _gains(obs, bm, theta)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _gains(obs: Observation, bm: BatchModel, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     names = list(bm.model.parameter_names)
     theta = theta.copy()
     for name, value in obs.parameters.items():
@@ -417,6 +430,7 @@ def log_likelihood(
     bm: BatchModel,
     theta: np.ndarray,
     compiled: bool | None = False,
+    cache: dict | None = None,
 ) -> np.ndarray:
     """Each parameter point's log-likelihood of one observation, shape ``(N,)``.
 
@@ -438,7 +452,7 @@ def log_likelihood(
     """
     if obs.kind == "zone":
         return _zone(obs, bm, theta, compiled)
-    g, _ = gains(obs, bm, theta)
+    g, _ = gains(obs, bm, theta, cache)
     party = bm.model.party_names.index(obs.party) if obs.party else 0
     free = bool(obs.free)
     with np.errstate(invalid="ignore"):

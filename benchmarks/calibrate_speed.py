@@ -8,7 +8,7 @@ Run from the repository root::
 Prints, in one run: the wall time of :func:`bargain.calibrate` on ``--samples``
 prior draws of the flagship (every ``[[observations]]`` of the file evaluated on
 every draw; the draws with positive weight solved by the batched Nash solver,
-defaults: per-scenario fallback on, convexity check off), with its acceptance,
+defaults: the traced-frontier fallback, no convexity check; ``--fallback``), with its acceptance,
 ESS and the share of solved draws whose status is not certified; the time per
 draw of the straightforward alternative on the first ``--loop`` draws (the same
 prior draws, one at a time: every observation's gains from the per-scenario
@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--loop", type=int, default=40, help="draws for the scipy loop")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fallback", default="trace", choices=["trace", "full", "none"])
     parser.add_argument("--convexity", type=int, default=0, help="kept draws to time the check")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,13 +131,15 @@ def main() -> None:
             seed=args.seed,
             workers=args.workers,
             out=Path(tmp) / "posterior.parquet",
+            fallback=args.fallback,
         )
         batched = time.perf_counter() - start
     s = cal.summary()
     (nash,) = s["predictive"]
     print(f"scenario: {path} ({len(scenario.observations)} observations)")
     print(
-        f"bargain.calibrate: {args.samples} draws on {args.workers} workers in {batched:.1f} s "
+        f"bargain.calibrate (fallback {args.fallback}): {args.samples} draws on "
+        f"{args.workers} workers in {batched:.1f} s "
         f"({args.samples / batched:,.0f} draws/s); acceptance {s['acceptance_rate']:.4f}, "
         f"ESS {s['ess']:.0f}; Nash statuses of kept draws {nash['statuses']}, not certified "
         f"{nash['not_certified']:.4f}, fallback {nash['fallback']}"
