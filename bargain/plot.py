@@ -695,7 +695,7 @@ def posterior_figure(calibration: Any, *, max_parameters: int = 12) -> Figure:
         fig = Figure(figsize=(3.3 * cols, 2.6 * rows + 0.6), layout="constrained")
         for j, (_, name, unit, v) in enumerate(panels):
             ax = fig.add_subplot(rows, cols, j + 1)
-            bins = np.histogram_bin_edges(v, bins=30)
+            bins = np.histogram_bin_edges(v, bins=30).tolist()
             ax.hist(v, bins=bins, density=True, histtype="step", color="k", lw=1, label="prior")
             if w.sum() > 0:
                 ax.hist(v, bins=bins, weights=w, density=True, color="#9ecae1", label="posterior")
