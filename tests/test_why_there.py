@@ -150,18 +150,26 @@ def test_removal_effect_of_a_constant_is_minus_value_times_level_effect():
     assert row["removal_effect"] == pytest.approx(fd, rel=2e-3)
 
 
-def test_flagship_level_effects_match_a_re_solve_with_a_shifted_utility():
-    """On the flagship as it stands: add +-h to one party's utility and re-solve Nash."""
-    flagship = bargain.load("scenarios/korea_us/september_2025_standoff.toml")
-    report = bargain.solve(flagship, methods=["nash"])
-    sol = report.solutions["nash"]
-    d = decompose(flagship, sol)
-    problem = flagship.problem()
-    free = [i for i in flagship.issue_names if i not in sol.at_bound]
+@pytest.mark.parametrize(
+    "path",
+    [
+        "scenarios/korea_us/september_2025_standoff.toml",
+        "scenarios/textbook/concave_sqrt.toml",
+        "scenarios/textbook/concave_power.toml",
+    ],
+)
+def test_level_effects_match_a_re_solve_with_a_shifted_utility(path):
+    """Add +-h to one party's utility (the numeric problem) and re-solve Nash from scratch."""
+    scenario = bargain.load(path)
+    sol = _nash(scenario)
+    d = decompose(scenario, sol)
+    problem = scenario.problem()
+    free = [i for i in scenario.issue_names if i not in sol.at_bound]
     free = [i for i in free if i not in sol.not_unique_issues]
-    assert free, "the flagship's Nash deal has no free issue to check"
-    h = 0.05
-    for j, party in enumerate(flagship.party_names):
+    if not free:  # the flagship is recalibrated from time to time
+        pytest.skip(f"{path}: every issue of the Nash deal is at a bound or flat")
+    h = 0.05 * max(1.0, min(abs(g) for g in sol.gains.values()))
+    for j, party in enumerate(scenario.party_names):
         shift = np.zeros(2)
         shift[j] = h
         deals = [
@@ -173,6 +181,7 @@ def test_flagship_level_effects_match_a_re_solve_with_a_shifted_utility():
         for issue in free:
             fd = (deals[0][issue] - deals[1][issue]) / (2 * h)
             assert d.level_effects[party][issue] == pytest.approx(fd, rel=2e-2, abs=1e-6)
+            assert abs(fd) > 1e-4  # the check is not vacuous: the deal does move
 
 
 def test_corner_is_flagged_in_solution_json_and_table(capsys, tmp_path):
