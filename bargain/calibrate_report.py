@@ -200,4 +200,4 @@ def render(data: dict[str, Any]) -> str:
                 else ""
             ),
         ]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
