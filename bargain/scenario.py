@@ -379,7 +379,7 @@ def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
         old = out.get(key)
         if isinstance(old, dict) and isinstance(value, dict) and key not in _REPLACED_TABLES:
             out[key] = _merge(old, value)
-        elif _table_array(old) and _table_array(value):
+        elif isinstance(old, list) and _table_array(old) and _table_array(value):
             out[key] = [*old, *value]
         else:
             out[key] = value
