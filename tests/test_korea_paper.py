@@ -1,24 +1,24 @@
-"""The Korea-US working paper (papers/korea_us_2025): its numbers are the public API's."""
+"""The Korea-US working paper (papers/korea_us_2025): its forecast is what the code computes."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import bargain
-from bargain import sweep as bsweep
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "papers" / "korea_us_2025" / "reproduce.py"
-FLAGSHIP = ROOT / "scenarios" / "korea_us" / "september_2025_standoff.toml"
-SAMPLES = 60
+FOLDER = ROOT / "papers" / "korea_us_2025"
+SCRIPT = FOLDER / "reproduce.py"
+OUTPUT = FOLDER / "output"
 
 
 def _module():
@@ -27,11 +27,6 @@ def _module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_html_converter_renders_the_constructs_used(tmp_path):
@@ -48,41 +43,61 @@ def test_html_converter_renders_the_constructs_used(tmp_path):
     assert "http" not in page
 
 
+def test_committed_paper_states_the_committed_forecast():
+    """Every headline sentence written from forecast.json stands in paper.md."""
+    korea = _module()
+    forecast = json.loads((OUTPUT / "forecast.json").read_text(encoding="utf-8"))
+    paper = (OUTPUT / "paper.md").read_text(encoding="utf-8")
+    lines = korea.forecast_text(forecast)
+    assert len(lines) == len(korea.HEADLINE)
+    for line in lines:
+        assert line in paper, line
+    share = forecast["point_prediction"]["cash_share_of_pledge"]
+    assert f"a cash share of {korea.fmt(share, 'share')} of the" in paper
+
+
+def test_committed_forecast_is_not_stale():
+    """forecast.json records the hashes of the scenario files and the script as they are now
+    (regenerate with `python papers/korea_us_2025/reproduce.py` after changing either)."""
+    forecast = json.loads((OUTPUT / "forecast.json").read_text(encoding="utf-8"))
+    for relative, sha in forecast["inputs"].items():
+        assert bargain.load(ROOT / relative).sha256 == sha, relative
+    script = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()
+    assert forecast["script_sha256"] == script, "the script changed: regenerate the paper"
+    assert forecast["bargain_version"] == bargain.__version__
+
+
+def test_forecast_distribution_is_ordered_and_inside_the_bounds():
+    """Intervals nest around the median, and shares stay in [0, 1]."""
+    forecast = json.loads((OUTPUT / "forecast.json").read_text(encoding="utf-8"))
+    for name, d in forecast["forecast"]["pooled"].items():
+        lo90, hi90 = d["90%"]
+        lo80, hi80 = d["80%"]
+        lo50, hi50 = d["50%"]
+        assert lo90 <= lo80 <= lo50 <= d["median"] <= hi50 <= hi80 <= hi90, name
+    share = forecast["forecast"]["pooled"]["cash_share_of_pledge"]
+    assert share["90%"][0] >= 0.0 and share["90%"][1] <= 1.0
+
+
 @pytest.mark.slow
-def test_paper_numbers_equal_the_api(tmp_path):
-    """A reduced run (60 draws) passes its checks and prints what bargain computes."""
-    env = {**os.environ, "KOREA_PAPER_SAMPLES": str(SAMPLES), "KOREA_PAPER_RESOLVE": "3"}
-    env["MPLBACKEND"] = "Agg"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    scenario = bargain.load(FLAGSHIP)
-    report = bargain.solve(scenario)
-    solutions = {r["solution"]: r for r in _rows(tmp_path / "solutions.csv")}
-    for name, sol in report.solutions.items():
-        assert solutions[name]["status"] == sol.status
-        assert float(solutions[name]["e"]) == pytest.approx(sol.deal["e"], rel=1e-9, abs=1e-12)
-        assert float(solutions[name]["equity_usd_bn"]) == pytest.approx(
-            sol.outputs["equity_usd_bn"], rel=1e-9
+def test_reduced_run_passes_its_checks_and_regenerates_identically(tmp_path):
+    """A reduced run (300 draws) passes its checks, and a second run writes the same bytes."""
+    env = {**os.environ, "KOREA_PAPER_SAMPLES": "300", "MPLBACKEND": "Agg"}
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"run{k}"
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT), "--out", str(out)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
         )
-    nash = report.solutions["nash"]
-    paper = (tmp_path / "paper.md").read_text(encoding="utf-8")
-    assert f"{100 * nash.deal['e']:.1f}%" in paper
-    lo, hi = report.zone_of_agreement["e"]
-    assert f"e in [{100 * lo:.1f}%, {100 * hi:.1f}%]" in paper
-    frame = bsweep.sweep(scenario, samples=SAMPLES, seed=1, solvers=["nash"], fallback=False)
-    mc = _rows(tmp_path / "monte_carlo.csv")
-    assert [r["status"] for r in mc] == frame["nash.status"].astype(str).tolist()
-    ok = frame["nash.status"].to_numpy() == "ok"
-    median = float(np.median(frame["nash.e"].to_numpy(dtype=float)[ok]))
-    assert f"median {100 * median:.2f}%" in paper
-    assert f"in {int(ok.sum())} draws" in paper
-    page = (tmp_path / "paper.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 4 and "http" not in page
+        assert done.returncode == 0, done.stderr + done.stdout
+        outs.append(out)
+    for name in ("forecast.json", "paper.md", "observations.csv", "prior_posterior.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    with open(outs[0] / "checks.csv", encoding="utf-8", newline="") as handle:
+        assert all(row["ok"] == "ok" for row in csv.DictReader(handle))

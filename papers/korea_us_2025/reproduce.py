@@ -1,24 +1,27 @@
-"""Korea-US investment pact (2025): a working paper generated from the scenarios.
+"""Korea-US investment pact (2025): a pre-registered forecast generated from the scenarios.
 
-Every number, table, figure and equation of ``output/paper.md`` (and its
-self-contained rendering ``output/paper.html``) is computed here from the files
-in ``scenarios/korea_us/`` through the public API; the prose around them is
-fixed text. There are no published numbers to reproduce: the checks are
-internal identities that fail if the computation is inconsistent (the Nash
-pulls balance, equity plus loans equals the realised pledge, every solution
-lies in the zone of agreement, the components add up to the gains, the Monte
-Carlo median read back from the saved table equals the one in the text).
+Every number, table and figure of ``output/paper.md`` (and its self-contained
+rendering ``output/paper.html``) and every number of ``output/forecast.json`` is
+computed here from the files in ``scenarios/korea_us/`` through the public API; the
+prose around them is fixed text. The forecast is the posterior predictive of
+``bargain.calibrate``: parameter draws from the scenario's declared priors,
+kept where they agree with what the two sides revealed before 27 September 2025
+(the files' ``[[observations]]``), each solved by the Nash and Rubinstein solvers.
+There are no published numbers to reproduce: the checks are internal identities
+(every kept draw satisfies every hard observation, the dollars add up to the
+pledge, the forecast re-read from ``forecast.json`` equals the one computed).
 
-Run from anywhere: ``python papers/korea_us_2025/reproduce.py [--out DIR]``.
-The environment variable ``KOREA_PAPER_SAMPLES`` sets the number of Monte Carlo
-draws (default 4000; the test suite uses a small number).
+Run from anywhere: ``python papers/korea_us_2025/reproduce.py [--out DIR]``. The
+environment variable ``KOREA_PAPER_SAMPLES`` sets the number of prior draws
+(default 20000; the test suite uses a small number).
 """
 
 from __future__ import annotations
 
 import base64
-import csv
+import hashlib
 import html
+import json
 import os
 import re
 import sys
@@ -27,45 +30,51 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import bargain  # noqa: E402
-from bargain import plot, sweep  # noqa: E402
+from bargain.batch import BatchModel  # noqa: E402
+from bargain.calibrate import calibrate, output_column, weighted_quantile  # noqa: E402
+from bargain.observations import gains  # noqa: E402
 from bargain.reproduce import Reproduction  # noqa: E402
-
-bsweep = sweep
 
 SLOW = True
 
 FOLDER = "scenarios/korea_us/"
-FLAGSHIP = "september_2025_standoff"
-#: (file stem, stage of the timeline or role) in the order the paper shows them.
-FILES = [
-    ("july_2025_framework", "30 Jul 2025: the framework as Korea read it"),
-    ("september_2025_standoff", "Sep 2025: the standoff (flagship)"),
-    ("swap_line_granted", "variant: a Fed-style swap line"),
-    ("longer_payout", "variant: a 10-year payout"),
-    ("negotiated_payout", "variant: the payout period negotiated"),
-    ("no_korean_say", "variant: the US picks projects alone"),
-    ("patient_us", "variant: a more patient US"),
-    ("japan_sep_2025_mou", "comparable: Japan's MOU, 4 Sep 2025"),
-    ("eu_jul_2025_turnberry", "comparable: the EU's Turnberry deal, 27 Jul 2025"),
-]
-SAMPLES = int(os.environ.get("KOREA_PAPER_SAMPLES", "4000"))
+FLAGSHIP = FOLDER + "september_2025_standoff.toml"
+SOFT = FOLDER + "september_2025_soft_rejection.toml"
+JAPAN_CALL = FOLDER + "japan_sep_2025_mou.toml"
+JAPAN_NEGOTIATOR = FOLDER + "japan_sep_2025_mou_negotiator.toml"
+EU = FOLDER + "eu_jul_2025_turnberry.toml"
+SAMPLES = int(os.environ.get("KOREA_PAPER_SAMPLES", "20000"))
 SEED = 1
-#: Uncertified Monte Carlo draws re-solved one by one (the per-scenario solver, ~1 s each).
-RESOLVE = int(os.environ.get("KOREA_PAPER_RESOLVE", "40"))
-TOL = 1e-6
+#: The posterior predictive's solution concepts; the forecast pools them with equal weight.
+CONCEPTS = ("nash", "rubinstein")
+LEVELS = (50, 80, 90)
+#: (column, what it is, unit) of the headline forecast, in the order the paper shows them.
+HEADLINE = [
+    ("cash_share_of_pledge", "cash share of the $350 bn", "share"),
+    ("cash_usd_bn", "total cash", "USD bn"),
+    ("cash_per_year_usd_bn", "cash per year", "USD bn a year"),
+    ("payout_years", "payout period", "years"),
+    ("c", "Korea's say over projects", "share"),
+    ("ship_led", "Korea-led share of the $150 bn shipbuilding fund", "share"),
+]
+#: The two sides' public positions (facts_pre_deal.md), marked on the figures.
+POSITIONS = {
+    "cash_share_of_pledge": {"Korea: under 5% (3 Aug)": 0.05, "US: all of it (25 Sep)": 1.0},
+    "cash_usd_bn": {"Korea: $17.5 bn": 17.5, "US: $350 bn": 350.0},
+}
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """A share as a percentage."""
-    return "–" if x is None or not np.isfinite(x) else f"{100 * x:.{digits}f}%"
-
-
-def bn(x: float, digits: int = 1) -> str:
-    """A USD bn amount."""
-    return "–" if x is None or not np.isfinite(x) else f"{x:,.{digits}f}"
+def fmt(value: float | None, unit: str) -> str:
+    """A number as the paper prints it: shares as percentages, the rest with 1 decimal."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.1f}"
 
 
 def md_table(columns: list[str], rows: list[list[str]]) -> str:
@@ -77,602 +86,564 @@ def md_table(columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(columns), line(["---"] * len(columns)), *map(line, rows)])
 
 
+def _round(x: float | None) -> float | None:
+    """Ten significant digits: what forecast.json records (stable across platforms' last bits)."""
+    return None if x is None or not np.isfinite(x) else float(f"{x:.10g}")
+
+
+# ------------------------------------------------------------------ predictive
+def column(cal, concept: str, name: str) -> np.ndarray:
+    """A concept's issue or output at every draw (nan where it has no certified answer)."""
+    scenario = cal.scenarios[0]
+    key = f"{concept}.{name}" if name in scenario.issue_names else None
+    key = key or output_column(scenario, concept, name)
+    ok = cal.table[f"{concept}.status"].to_numpy().astype(str) == "ok"
+    return np.where(ok, cal.table[key].to_numpy(dtype=float), np.nan)
+
+
+def pooled(cal, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Values and weights of ``name`` pooled over :data:`CONCEPTS` (equal weight each)."""
+    w = cal.weights
+    values = np.concatenate([column(cal, c, name) for c in CONCEPTS])
+    return values, np.concatenate([w for _ in CONCEPTS])
+
+
+def describe(values: np.ndarray, weights: np.ndarray) -> dict:
+    """Weighted median and central intervals."""
+    qs = [0.5]
+    for level in LEVELS:
+        qs += [(1 - level / 100) / 2, 1 - (1 - level / 100) / 2]
+    got = [_round(float(v)) for v in weighted_quantile(values, weights, qs)]
+    out: dict = {"median": got[0]}
+    for i, level in enumerate(LEVELS):
+        out[f"{level}%"] = [got[1 + 2 * i], got[2 + 2 * i]]
+    return out
+
+
+def forecast_of(cal) -> dict:
+    """The headline quantities: pooled and per concept; the no-agreement share."""
+    w = cal.weights
+    out: dict = {
+        "pooled": {},
+        "by_concept": {c: {} for c in CONCEPTS},
+        "no_agreement": {},
+        "not_certified": {},
+    }
+    for name, _, _ in HEADLINE:
+        out["pooled"][name] = describe(*pooled(cal, name))
+        for c in CONCEPTS:
+            out["by_concept"][c][name] = describe(column(cal, c, name), w)
+    for c in CONCEPTS:
+        status = cal.table[f"{c}.status"].to_numpy().astype(str)
+        total = w.sum()
+        for key, bad in [("no_agreement", status == "no_agreement")] + [
+            ("not_certified", ~np.isin(status, ["ok", "no_agreement"]))
+        ]:
+            share = w[bad].sum() / total if total > 0 else np.nan
+            out[key][c] = _round(float(share))
+    return out
+
+
+# ------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
     rep = Reproduction(__file__, argv, seed=SEED)
-    scen = {stem: rep.scenario(f"{FOLDER}{stem}.toml") for stem, _ in FILES}
-    reports = {stem: bargain.solve(s) for stem, s in scen.items()}
-    s, report = scen[FLAGSHIP], reports[FLAGSHIP]
-    sec: dict[str, str] = {}
-    sec["model"] = model_section(rep, s)
-    sec["calibration"] = calibration_section(rep, s)
-    sec["solutions"], nash = solutions_section(rep, s, report)
-    sec["tornado"], sec["mc"], mc = sensitivity_sections(rep, s, nash)
-    sec["compare"] = comparison_section(rep, scen, reports)
-    sec["limits"] = limitations_section(s, report, mc, reports)
-    paper = assemble(s, report, nash, mc, sec)
+    files = [FLAGSHIP, SOFT, JAPAN_CALL, JAPAN_NEGOTIATOR, EU]
+    scen = {f: rep.scenario(f) for f in files}
+    flag = scen[FLAGSHIP]
+    default = bargain.solve(flag, methods=list(CONCEPTS))
+    # a draw the batched solvers cannot certify is re-solved from its traced frontier
+    # (calibrate's default); what is still uncertified is labelled and its share reported
+    run = {"samples": SAMPLES, "seed": SEED, "solvers": CONCEPTS}
+    hard = calibrate(flag, **run)
+    soft = calibrate(scen[SOFT], **run)
+    # each comparable held out against the flagship's posterior (the US's shared
+    # preferences as the Korea observations leave them); the three signed deals jointly
+    holdouts = [
+        calibrate([flag, scen[f]], **run, hold_out=True).holdout
+        for f in (JAPAN_NEGOTIATOR, JAPAN_CALL, EU)
+    ]
+    joint = calibrate([flag, scen[JAPAN_NEGOTIATOR], scen[EU]], **run)
+    result = {
+        "hard": forecast_of(hard),
+        "soft": forecast_of(soft),
+        "hard_summary": hard.summary(),
+        "soft_summary": soft.summary(),
+        "joint_summary": joint.summary(),
+        "holdout": [relative(h) for hs in holdouts for h in hs],
+    }
+    forecast = forecast_json(rep, scen, default, result)
+    text = forecast_text(forecast)
+    sec = {
+        "default": default_section(rep, flag, default),
+        "observations": observations_section(rep, result),
+        "parameters": parameters_section(rep, hard),
+        "comparables": comparables_section(rep, result),
+    }
+    figures(rep, hard, soft)
+    checks(rep, hard, soft, forecast)
+    paper = assemble(flag, forecast, text, sec)
     (rep.out / "paper.md").write_text(paper, encoding="utf-8", newline="\n")
     (rep.out / "paper.html").write_text(to_html(paper, rep.out), encoding="utf-8", newline="\n")
-    rep.files += ["paper.md", "paper.html", "equations.tex"]
+    rep.files += ["paper.md", "paper.html"]
     return rep.finish()
 
 
-# ----------------------------------------------------------------------- model
-def model_section(rep: Reproduction, s: bargain.Scenario) -> str:
-    """The definitions and utilities as printed by ``bargain.explain``; LaTeX to a file."""
-    text = bargain.explain(s, unicode=True)
-    start = text.index("Definitions\n")
-    stop = text.index("Disagreement point and settings")
-    block = text[start:stop].rstrip()
-    settings = text[stop : text.index("\n\n", stop)].rstrip()
-    (rep.out / "equations.tex").write_text(
-        bargain.explain(s, latex=True), encoding="utf-8", newline="\n"
-    )
-    comps = s.model.components
-    names = ", ".join(f"`{c}`" for c in next(iter(comps.values())))
-    return (
-        "Each side's utility is a present value in USD bn, written as the gain over no deal "
-        f"(so both disagreement points are 0), and is the sum of the components {names}. "
-        "The definitions and the utilities below are printed by `bargain.explain` from the "
-        "symbolic forms the package compiles from the flagship file (the LaTeX source of the "
-        "whole derivation, including the Nash first-order conditions, is in "
-        "`equations.tex`):\n\n```\n" + block + "\n\n" + settings + "\n```"
-    )
+def relative(holdout: dict) -> dict:
+    """A hold-out entry with the files' paths relative to the repository (the same bytes
+    on every checkout)."""
+    root = Path(__file__).resolve().parent.parent.parent
+
+    def rel(path: str) -> str:
+        return Path(path).resolve().relative_to(root).as_posix()
+
+    out = dict(holdout)
+    out["file"] = rel(holdout["file"])
+    out["calibrated_on"] = [rel(f) for f in holdout.get("calibrated_on", [])]
+    return out
 
 
-def calibration_section(rep: Reproduction, s: bargain.Scenario) -> str:
-    rows, md = [], []
-    for name, p in s.parameters.items():
-        rng = f"[{p.range[0]:g}, {p.range[1]:g}]" if p.range else ""
-        rows.append([name, p.value, p.unit, rng, p.source])
-        md.append([f"`{name}`", f"{p.value:g}", p.unit, rng, p.source])
-    rep.table("calibration", ["parameter", "value", "unit", "range", "source"], rows)
-    judged = [n for n, p in s.parameters.items() if p.source.lower().startswith("judgement")]
-    return (
-        f"The flagship file has {len(s.parameters)} parameters; {len(judged)} of them are "
-        "judgements (their source says so), the others are figures from "
-        "`shared/data/facts_pre_deal.md` (public by 27 September 2025). The range is the one "
-        "swept in the sensitivity analysis.\n\n"
-        + md_table(["parameter", "value", "unit", "range", "source"], md)
-    )
+# -------------------------------------------------------------------- forecast
+def forecast_json(rep: Reproduction, scen: dict, default, result: dict) -> dict:
+    """Write ``forecast.json``: the numbers, the inputs' hashes and the code version."""
+    hard, soft = result["hard"], result["soft"]
+    point = {name: hard["pooled"][name]["median"] for name, _, _ in HEADLINE}
+    nash = default.solutions["nash"]
+    data = {
+        "question": "where the cash/credit split of Korea's $350 bn US investment pledge settles",
+        "information_set": "figures public by 27 September 2025 (docs/korea_us_sources.md)",
+        "point_prediction": {
+            "statistic": "posterior predictive median, Nash and Rubinstein pooled with equal "
+            "weight, the US's rejection of Korea's written position read as hard",
+            **point,
+        },
+        "forecast": hard,
+        "soft_reading": soft,
+        "calibration": {
+            key: {
+                k: result[f"{key}_summary"][k]
+                for k in ("draws", "accepted", "acceptance_rate", "ess")
+            }
+            for key in ("hard", "soft", "joint")
+        },
+        "observations_alone_keep": {
+            o["name"]: o.get("prior_kept") for o in result["hard_summary"]["observations"]
+        },
+        "holdout": [
+            {k: (_round(v) if isinstance(v, float) else v) for k, v in h.items()}
+            for h in result["holdout"]
+        ],
+        "default_point": {
+            "status": nash.status,
+            "deal": {k: _round(v) for k, v in nash.deal.items()},
+            "cash_share_of_pledge": _round(nash.outputs.get("cash_share_of_pledge", np.nan)),
+        },
+        "positions": {"korea_cash_share": 0.05, "us_cash_share": 1.0},
+        "samples": SAMPLES,
+        "seed": SEED,
+        "bargain_version": bargain.__version__,
+        "inputs": {f: s.sha256 for f, s in sorted(scen.items())},
+        "script_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    }
+    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    (rep.out / "forecast.json").write_text(text, encoding="utf-8", newline="\n")
+    rep.files.append("forecast.json")
+    return data
 
 
-# ------------------------------------------------------------------- solutions
-def solutions_section(rep: Reproduction, s: bargain.Scenario, report) -> tuple[str, dict]:
-    values = s.parameter_values()
-    total = values["A"] * values["pledge_realised"]
-    zone = report.zone_of_agreement or {}
+def forecast_text(forecast: dict) -> list[str]:
+    """The headline sentences of the paper, written from ``forecast.json`` alone.
+
+    The test suite checks that every one of them stands in the committed paper.
+    """
+    hard = forecast["forecast"]["pooled"]
+    lines = []
+    for name, label, unit in HEADLINE:
+        d = hard[name]
+        lo80, hi80 = d["80%"]
+        lo90, hi90 = d["90%"]
+        lines.append(
+            f"- **{label}**: median {fmt(d['median'], unit)}; 80% interval "
+            f"[{fmt(lo80, unit)}, {fmt(hi80, unit)}]; 90% interval "
+            f"[{fmt(lo90, unit)}, {fmt(hi90, unit)}]"
+        )
+    return lines
+
+
+def headline_table(forecast: dict, key: str) -> str:
+    """Median and intervals of every headline quantity, per concept and pooled."""
+    f = forecast[key]
+    rows = []
+    for name, label, unit in HEADLINE:
+        for concept, d in [("pooled", f["pooled"][name])] + [
+            (c, f["by_concept"][c][name]) for c in CONCEPTS
+        ]:
+            cells = [label if concept == "pooled" else "", concept, fmt(d["median"], unit)]
+            cells += [
+                f"[{fmt(d[f'{lv}%'][0], unit)}, {fmt(d[f'{lv}%'][1], unit)}]" for lv in LEVELS
+            ]
+            rows.append(cells)
+    return md_table(["quantity", "concept", "median", "50%", "80%", "90%"], rows)
+
+
+# -------------------------------------------------------------------- sections
+def default_section(rep: Reproduction, s: bargain.Scenario, report) -> str:
+    """The flagship solved at its default values (the pre-registered point)."""
     rows, md = [], []
     for name, sol in report.solutions.items():
-        d, o, g = sol.deal or {}, sol.outputs or {}, sol.gains or {}
-        rows.append(
-            [
-                name,
-                sol.status,
-                d.get("e", np.nan),
-                d.get("c", np.nan),
-                o.get("equity_usd_bn", np.nan),
-                o.get("loans_usd_bn", np.nan),
-                o.get("cash_per_year_usd_bn", np.nan),
-                g.get("korea", np.nan),
-                g.get("us", np.nan),
-            ]
-        )
+        deal = sol.deal or {}
+        cells = [deal.get(i, np.nan) for i in s.issue_names]
+        share = sol.outputs.get("cash_share_of_pledge", np.nan) if sol.ok else np.nan
+        rows.append([name, *cells, share, sol.status])
         md.append(
-            [
-                name.replace("_", " "),
-                pct(d.get("e", np.nan)),
-                f"{d.get('c', np.nan):.2f}",
-                bn(o.get("equity_usd_bn", np.nan)),
-                bn(o.get("loans_usd_bn", np.nan)),
-                bn(o.get("cash_per_year_usd_bn", np.nan), 2),
-                bn(g.get("korea", np.nan)),
-                bn(g.get("us", np.nan)),
-            ]
+            [name, *(fmt(v, s.issues[k].unit) for k, v in enumerate(cells)), fmt(share, "share")]
+            + [sol.status]
         )
-        if sol.ok:
-            rep.check(
-                f"{name}: equity + loans = A * pledge_realised",
-                total,
-                o["equity_usd_bn"] + o["loans_usd_bn"],
-                tolerance=1e-9 * total,
-                source="identity of the [outputs] formulas",
-            )
-            for issue, (lo, hi) in zone.items():
-                rep.check(
-                    f"{name}: {issue} minus its projection on the zone of agreement",
-                    0.0,
-                    d[issue] - min(max(d[issue], lo), hi),
-                    tolerance=1e-6,
-                    source="every solution is individually rational",
-                )
+    cols = ["solution", *s.issue_names, "cash_share_of_pledge", "status"]
+    rep.table("default_point", cols, rows)
+    zone = report.zone_of_agreement or {}
+    lo, hi = zone.get("e", (np.nan, np.nan))
+    held = observations_at_defaults(s)
+    broken = [name for name, (ok, _) in held.items() if not ok]
+    us_gain = held["us_rejects_korea_position"][1]
     rep.table(
-        "solutions",
-        [
-            "solution",
-            "status",
-            "e",
-            "c",
-            "equity_usd_bn",
-            "loans_usd_bn",
-            "cash_per_year_usd_bn",
-            "gain_korea",
-            "gain_us",
-        ],
-        rows,
+        "observations_at_defaults",
+        ["observation", "holds", "observed party's best gain"],
+        [[name, str(ok), gain] for name, (ok, gain) in held.items()],
     )
-    nash = report.solutions["nash"]
-    dec = report.decomposition
-    rep.check(
-        "Nash deal: pulls on e sum to 0",
-        0.0,
-        dec["balance"],
-        tolerance=TOL,
-        source="first-order condition of the Nash product (interior e)",
-    )
-    for party in ("korea", "us"):
-        parts = sum(float(r["value"]) for r in dec["rows"] if r["party"] == party)
-        rep.check(
-            f"Nash deal: {party}'s components add up to its gain",
-            nash.gains[party],
-            parts,
-            tolerance=TOL,
-            source="utility = sum of its components; d = 0",
-        )
-    rep.table(
-        "decomposition",
-        ["party", "component", "value_usd_bn", "derivative_wrt_e", "pull"],
-        [[r["party"], r["component"], r["value"], r["derivative"], r["pull"]] for r in dec["rows"]],
-    )
-    fig = plot.decomposition_figure(dec, parties=report.parties)
-    rep.figure(fig, "decomposition")
-    fig = plot.frontier_figure(s, report)
-    rep.figure(fig, "frontier")
-    by = {(r["party"], r["component"]): r for r in dec["rows"]}
-    pulls = sorted(dec["rows"], key=lambda r: -abs(float(r["pull"])))
-    top = ", ".join(f"{r['party']} `{r['component']}` {float(r['pull']):+.2f}" for r in pulls[:4])
-    ze = zone.get("e", (np.nan, np.nan))
-    text = (
-        "All concepts are solved on the flagship at its default values (`bargain.solve`). "
-        "Equity and loans are the `[outputs]` of the file in USD bn; gains are over no deal.\n\n"
-        + md_table(
-            [
-                "solution",
-                "equity share e",
-                "say c",
-                "equity",
-                "loans",
-                "cash per year",
-                "gain Korea",
-                "gain US",
-            ],
-            md,
-        )
-        + "\n\n"
-        f"**Zone of agreement.** Deals both sides weakly prefer to no deal have e in "
-        f"[{pct(ze[0])}, {pct(ze[1])}]"
-        + (f" and c in [{zone['c'][0]:.2f}, {zone['c'][1]:.2f}]" if "c" in zone else "")
-        + ". The US's demand for most or all of the $350 bn in cash lies far outside it.\n\n"
-        "![The frontier, the zone of agreement and the solutions](frontier.png)\n\n"
-        f"**Why there.** At the Nash deal (e = {pct(nash.deal['e'], 2)}, "
-        f"c = {nash.deal['c']:.3f}) each component's pull on e (power x derivative / gain) "
-        f"is tabulated in `decomposition.csv`; they sum to {dec['balance']:.1e}. The largest "
-        f"are {top}. Equity is expensive to Korea because of the profit split "
-        f"(its `investment` component pulls e down by "
-        f"{-float(by[('korea', 'investment')]['pull']):.2f}) and valuable to the US for the "
-        f"same reason (+{float(by[('us', 'investment')]['pull']):.2f}); Korea's FX risk pulls "
-        f"only {float(by[('korea', 'fx_risk')]['pull']):+.2f} at this small outflow "
-        f"(${bn(nash.outputs['cash_per_year_usd_bn'], 2)} bn a year). Tariff relief and energy "
-        "do not depend on e: they set the size of the surplus, not where e settles.\n\n"
-        "![Components at the Nash deal and their pulls on e](decomposition.png)"
-    )
-    return text, {"nash": nash, "zone": zone}
-
-
-# ----------------------------------------------------------------- sensitivity
-def sensitivity_sections(rep: Reproduction, s: bargain.Scenario, info: dict):
-    nash = info["nash"]
-    base = float(nash.deal["e"])
-    frame = bsweep.tornado(s, solver="nash", issue="e", fallback=True)
-    rows = frame[["parameter", "low", "high", "at_low", "at_high", "swing"]].values.tolist()
-    statuses = frame[["status_low", "status_high"]].values.tolist()
-    rep.table(
-        "tornado",
-        [
-            "parameter",
-            "low",
-            "high",
-            "nash_e_at_low",
-            "nash_e_at_high",
-            "swing",
-            "status_low",
-            "status_high",
-        ],
-        [[*r, *st] for r, st in zip(rows, statuses, strict=True)],
-    )
-    fig = plot.tornado_figure(frame, base=base, label="Nash equity share e")
-    rep.figure(fig, "tornado")
-    top = frame.head(5)
-    lines = [
-        f"`{r.parameter}` from {r.low:g} to {r.high:g} moves e from {pct(r.at_low)} to "
-        f"{pct(r.at_high)}"
-        for r in top.itertuples()
-    ]
-    noagree = [
-        r.parameter for r in frame.itertuples() if "no_agreement" in (r.status_low, r.status_high)
-    ]
-    tornado_text = (
-        "Each ranged parameter is set to each end of its range, the others at their values "
-        "(`bargain.sweep.tornado`, Nash, every point certified or solved by the per-scenario "
-        "solver). The five largest swings: "
-        + "; ".join(lines)
-        + ". "
-        + (
-            "At one end of its range, "
-            + ", ".join(f"`{n}`" for n in noagree)
-            + " leaves no zone of agreement at all. "
-            if noagree
-            else ""
-        )
-        + "The patience parameters do not move the symmetric Nash solution (they enter only "
-        "the asymmetric and Rubinstein solutions).\n\n![Tornado](tornado.png)"
+    nash_share = report.solutions["nash"].outputs.get("cash_share_of_pledge", np.nan)
+    return (
+        "At the default value of every parameter (set before any result was computed), the "
+        f"Nash solution puts the cash share of the $350 bn at {fmt(nash_share, 'share')}; the "
+        f"zone of agreement in `e` is [{fmt(lo, 'share')}, {fmt(hi, 'share')}]. With "
+        "near-linear utilities the cash works as a transfer from Korea to the US, and it "
+        "stops near its lower bound when the US already gains from a deal with little cash. "
+        "That point lies below Korea's own offer, and it contradicts what the two sides "
+        f"revealed: at the defaults the US gains {us_gain:,.1f} USD bn from Korea's written "
+        "position at its best payout period, so it should have accepted it at once, yet it "
+        "rejected it through September. At the defaults "
+        + (", ".join(f"`{b}`" for b in broken) or "no observation")
+        + " fails (table `observations_at_defaults`). The defaults are one point of the "
+        "prior; the forecast keeps only the parameter draws that agree with every "
+        "observation.\n\n" + md_table(["solution", *s.issue_names, "cash share", "status"], md)
     )
 
-    df = bsweep.sweep(s, samples=SAMPLES, seed=SEED, solvers=["nash"], fallback=False)
-    status = df["nash.status"].to_numpy().astype(str)
-    rep.table(
-        "monte_carlo",
-        ["point", "status", "e", "c", "gain_korea", "gain_us"],
-        [
-            [int(p), st, float(e), float(c), float(uk), float(uu)]
-            for p, st, e, c, uk, uu in zip(
-                df["point"],
-                status,
-                df["nash.e"],
-                df["nash.c"],
-                df["nash.u_korea"],
-                df["nash.u_us"],
-                strict=True,
-            )
-        ],
-    )
-    ok = status == "ok"
-    e_ok = df["nash.e"].to_numpy(dtype=float)[ok]
-    qs = np.quantile(e_ok, [0.05, 0.25, 0.5, 0.75, 0.95])
-    n_ok, n_no = int(ok.sum()), int((status == "no_agreement").sum())
-    n_nc = int((status == "nonconvex").sum())
-    n_unc = SAMPLES - n_ok - n_no - n_nc
-    median_back = read_median(rep.out / "monte_carlo.csv")
-    rep.check(
-        "Monte Carlo median of Nash e: text vs monte_carlo.csv",
-        float(qs[2]),
-        median_back,
-        tolerance=1e-9,
-        source="median recomputed from the saved table",
-    )
-    fig = plot.histogram_figure(
-        e_ok, level=0.9, base=base, label="Nash equity share e", failed=SAMPLES - n_ok
-    )
-    rep.figure(fig, "monte_carlo")
-    mc = {"n": SAMPLES, "ok": n_ok, "no": n_no, "nc": n_nc, "unc": n_unc, "q": qs}
-    resolved = resolve_uncertified(rep, s, df, status, e_ok)
-    below = float(np.mean(e_ok <= base)) if n_ok else float("nan")
-    mc_text = (
-        f"All ranged parameters are drawn at once from their distributions ({SAMPLES} draws, "
-        f"seed {SEED}, `bargain.sweep.sweep(..., fallback=False)`; each draw's frontier is "
-        "traced to check that the bargaining set is convex, as the per-scenario solver does). "
-        f"The batched Nash solver finds an agreement it can certify in {n_ok} draws "
-        f"({pct(n_ok / SAMPLES)}) and shows there is no zone of agreement in {n_no} "
-        f"({pct(n_no / SAMPLES)}). "
-        + (
-            f"In {n_nc} ({pct(n_nc / SAMPLES)}) the bargaining set is not convex, where the "
-            f"Nash solution is not defined, and in {n_unc} ({pct(n_unc / SAMPLES)}) it cannot "
-            "certify its answer; those are left out rather than solved by the per-scenario "
-            "solver, which is slow (about a second per point). So the share of draws with a "
-            f"zone of agreement lies between {pct(n_ok / SAMPLES)} and "
-            f"{pct((n_ok + n_nc + n_unc) / SAMPLES)}. "
-            if n_nc + n_unc
-            else "Every draw is settled one way or the other: none has a bargaining set that "
-            "is not convex and none is left uncertified. "
-        )
-        + "Among the certified agreements the Nash equity "
-        f"share has median {pct(qs[2], 2)}, quartiles {pct(qs[1], 2)} and {pct(qs[3], 2)}, "
-        f"and 90% interval [{pct(qs[0], 2)}, {pct(qs[4], 2)}] (`monte_carlo.csv` has every "
-        "draw). The prediction at the default values is above only "
-        f"{pct(below)} of the certified draws: jointly varied, the judgements favour more "
-        "equity than the default calibration gives. " + resolved + "\n\n"
-        "![Monte Carlo distribution of the Nash equity share](monte_carlo.png)"
-    )
-    return tornado_text, mc_text, mc
 
-
-def resolve_uncertified(rep: Reproduction, s: bargain.Scenario, df, status, e_ok) -> str:
-    """Solve the first RESOLVE uncertified draws with the per-scenario fallback; describe them."""
-    todo = np.flatnonzero(~np.isin(status, ("ok", "no_agreement", "nonconvex")))[:RESOLVE]
-    if todo.size == 0:
-        for stale in rep.out.glob("monte_carlo_resolved.*"):  # from a run that had some
-            stale.unlink()
-        return ""
-    st, e = [], []
-    for k in todo:
-        draw = s.with_parameters(**{n: float(df[n].iloc[k]) for n in s.parameters})
-        sol = bargain.nash_solution(draw.problem())
-        st.append(sol.status)
-        e.append(sol.deal["e"] if sol.ok else np.nan)
-    st, e = np.array(st), np.array(e, dtype=float)
-    rep.table(
-        "monte_carlo_resolved",
-        ["point", "status", "e"],
-        [[int(df["point"].iloc[k]), a, float(b)] for k, a, b in zip(todo, st, e, strict=True)],
-    )
-    ok = st == "ok"
-    corner = ok & (e < 1e-6)
-    inner = ok & ~corner
-    other = int(todo.size - ok.sum() - (st == "no_agreement").sum())
-    text = (
-        f"What are the uncertified draws? The first {todo.size} of them, "
-        "solved one by one with the per-scenario solver (`monte_carlo_resolved.csv`), give "
-        f"{int(corner.sum())} deals with no equity at all (e below 1e-6), "
-        f"{int(inner.sum())} interior deals"
-        + (f" (median e {pct(float(np.median(e[inner])), 2)})" if inner.any() else "")
-        + f", {int((st == 'no_agreement').sum())} without agreement"
-        + (f" and {other} still unsolved" if other else "")
-        + ". "
-    )
-    if corner.sum() * 2 > todo.size:
-        pooled = np.concatenate(
-            [e_ok, np.zeros(int(np.sum(~np.isin(status, ("ok", "no_agreement", "nonconvex")))))]
-        )
-        q = np.quantile(pooled, [0.05, 0.5, 0.95])
-        text += (
-            "Most re-solved draws are no-equity corners, so the interval from certified draws "
-            "only overstates the equity share. If every uncertified draw were such a corner, "
-            f"the median would be {pct(q[1], 2)} and the 90% interval [{pct(q[0], 2)}, "
-            f"{pct(q[2], 2)}]; the truth for the pooled draws lies between this and the "
-            "certified-only figures, to the extent the re-solved draws are typical."
-        )
-    return text
-
-
-def read_median(path: Path) -> float:
-    """The median of e over the rows with status ok, read back from the CSV."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        vals = [float(r["e"]) for r in csv.DictReader(handle) if r["status"] == "ok"]
-    return float(np.median(vals))
-
-
-# ------------------------------------------------------------------ comparison
-def best_for_both(scenario: bargain.Scenario) -> dict:
-    """On a grid of the issue box: the US's best gain and the largest smaller gain."""
-    problem = scenario.problem()
-    axes = [np.linspace(lo, hi, 41) for lo, hi in zip(problem.lower, problem.upper, strict=True)]
-    grid = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
-    gains = np.array([problem.utility(x) for x in grid]) - problem.disagreement
-    k_us = int(np.argmax(gains[:, 1]))
-    k_min = int(np.argmax(gains.min(axis=1)))
-    comps = problem.components(grid[k_us])
-    return {
-        "us_best": float(gains[k_us, 1]),
-        "korea_at_us_best": float(gains[k_us, 0]),
-        "deal_us_best": dict(zip(problem.issues, grid[k_us], strict=True)),
-        "maxmin": float(gains[k_min].min()),
-        "components": comps,
-    }
-
-
-def comparison_section(rep: Reproduction, scen: dict, reports: dict) -> str:
-    rows, md = [], []
-    for stem, stage in FILES:
-        r = reports[stem]
-        n, ru = r.solutions["nash"], r.solutions["rubinstein"]
-        home, us = list(r.parties)
-        zone = r.zone_of_agreement or {}
-        ze = zone.get("e", (np.nan, np.nan))
-        fixed_pay = r.parameters.get("payout_years", np.nan)
-        pay = n.deal.get("payout_years", np.nan) if n.ok else np.nan
-        rows.append(
-            [
-                stem,
-                stage,
-                n.status,
-                n.deal["e"] if n.ok else np.nan,
-                n.deal.get("c", np.nan) if n.ok else np.nan,
-                pay,
-                ru.deal["e"] if ru.ok else np.nan,
-                n.gains[home] if n.ok else np.nan,
-                n.gains[us] if n.ok else np.nan,
-                ze[0],
-                ze[1],
-            ]
-        )
-        md.append(
-            [
-                f"`{stem}`",
-                stage,
-                n.status,
-                pct(n.deal["e"], 2) if n.ok else "–",
-                f"{n.deal['c']:.2f}" if n.ok and "c" in n.deal else "fixed" if n.ok else "–",
-                f"{pay:.1f} (negotiated)" if np.isfinite(pay) else f"{fixed_pay:g}",
-                pct(ru.deal["e"], 2) if ru.ok else ru.status,
-                f"{bn(n.gains[home])} / {bn(n.gains[us])}" if n.ok else "–",
-                f"[{pct(ze[0])}, {pct(ze[1])}]" if zone else "empty",
-            ]
-        )
-    rep.table(
-        "scenarios",
-        [
-            "file",
-            "stage",
-            "nash_status",
-            "nash_e",
-            "nash_c",
-            "nash_payout_years",
-            "rubinstein_e",
-            "gain_korea",
-            "gain_us",
-            "zone_e_low",
-            "zone_e_high",
-        ],
-        rows,
-    )
-    expl = []
-    for stem in ("july_2025_framework", "eu_jul_2025_turnberry"):
-        if reports[stem].solutions["nash"].status != "no_agreement":
+def observations_at_defaults(s: bargain.Scenario) -> dict[str, tuple[bool, float]]:
+    """Whether each deal observation of one party holds at the default values, and that
+    party's gain there (at its best value of the free issues)."""
+    bm = BatchModel(s)
+    theta = bm.theta({}, 1)
+    out = {}
+    for obs in s.observations:
+        if obs.kind in ("zone", "signed"):
             continue
-        b = best_for_both(scen[stem])
-        home = list(reports[stem].parties)[0]
-        label = reports[stem].parties[home]
-        own = b["components"][home]["tariff_relief"]
-        us = b["components"][list(reports[stem].parties)[1]]
-        parts = ", ".join(f"`{k}` {bn(v, 2)}" for k, v in us.items())
-        deal = ", ".join(f"{k} = {v:.3g}" for k, v in b["deal_us_best"].items())
-        expl.append(
-            f"- `{stem}`: over a 41-point grid of each issue, the deal the US likes best "
-            f"({deal}) gives it {bn(b['us_best'], 2)} bn (components: {parts}), and "
-            f"{bn(b['korea_at_us_best'], 2)} bn to {label}. The best deal for the worse-off "
-            "side gives it "
-            f"{bn(b['maxmin'], 2)} bn: no deal in the box makes both better off than no deal. "
-            f"The tariff cut costs the US {bn(-us['tariff_relief'], 2)} bn and is worth "
-            f"{bn(own, 2)} bn to {label}."
+        g, _ = gains(obs, bm, theta)
+        best = float(np.max(g[..., s.party_names.index(obs.party), 0]))
+        out[obs.name] = (best < 0 if obs.kind == "rejects" else best >= 0, best)
+    return out
+
+
+def observations_section(rep: Reproduction, result: dict) -> str:
+    """Each observation of the flagship and how much of the prior it alone keeps."""
+    rows, md = [], []
+    for o in result["hard_summary"]["observations"]:
+        kept = o.get("prior_kept")
+        rows.append(
+            [o["name"], o["kind"], o.get("party") or "", o["strength"]]
+            + [np.nan if kept is None else kept, o["date"]]
         )
+        md.append(
+            [f"`{o['name']}`", o["kind"], o.get("party") or "both", o["strength"]]
+            + [fmt(kept, "share"), o["date"], o["source"]]
+        )
+    rep.table("observations", ["observation", "kind", "party", "strength", "kept", "date"], rows)
+    cal = {k: result[f"{k}_summary"] for k in ("hard", "soft")}
+    h, s = cal["hard"], cal["soft"]
     return (
-        "The same model, run on every scenario file (`bargain.solve` on each; the `bargain "
-        "compare` table). The first rows follow the talks: the July framework as Korea read it, "
-        "the September standoff, then three ways out of it (a swap line, a longer payout, the "
-        "payout negotiated) and two counterfactuals; the last two rows are the comparables.\n\n"
-        + md_table(
-            [
-                "file",
-                "stage",
-                "Nash",
-                "Nash e",
-                "Nash c",
-                "payout (y)",
-                "Rubinstein e",
-                "gains investor / US",
-                "zone of agreement in e",
-            ],
-            md,
-        )
-        + "\n\nThe files with no zone of agreement at the default values, and why:\n\n"
-        + "\n".join(expl)
-        + "\n\nIn the July reading the $350 bn is mostly a ceiling for credit with at most 5% "
-        "equity and a Korean say, so the investment is worth little to the US against a tariff "
-        "cut it values at more than Korea gains from it (`us_tariff_weight`); the model reads "
-        "Korea's July reading as unacceptable to the US, which fits the US's switch to "
-        "demanding cash. For the EU the pledge is non-binding private FDI with no profit "
-        "split and no US fund: even all in equity it is worth less to the US than the tariff "
-        "concession costs it. The Turnberry deal must rest on what the model leaves out (the EU's "
-        "capacity to retaliate, its own tariff cuts, the political value of headline pledges)."
+        f"Of {h['draws']:,} prior draws, {h['accepted']:,} satisfy every hard observation "
+        f"of the flagship (acceptance {fmt(h['acceptance_rate'], 'share')}, effective sample "
+        f"size {h['ess']:,.0f}). With the US's rejection read as soft (logistic, scale "
+        f"5 USD bn), the effective sample size is {s['ess']:,.0f}. The column *kept* is the "
+        "share of the prior that the observation alone keeps: the smaller it is, the more the "
+        "observation says.\n\n"
+        + md_table(["observation", "kind", "party", "strength", "kept", "date", "source"], md)
     )
 
 
-# ----------------------------------------------------------------- limitations
-def limitations_section(s: bargain.Scenario, report, mc: dict, reports: dict) -> str:
-    us_side = [
-        n
-        for n, p in s.parameters.items()
-        if n.startswith("us_") and p.source.lower().startswith("judgement")
+def parameters_section(rep: Reproduction, cal) -> str:
+    """Prior against posterior for every drawn parameter, largest shift first."""
+    rows = []
+    for p in cal.summary()["parameters"]:
+        pr, po = p["prior"], p["posterior"]
+        if po["median"] is None or pr["95%"] == pr["5%"]:
+            continue
+        shift = (po["median"] - pr["median"]) / (pr["95%"] - pr["5%"])
+        rows.append((abs(shift), p["name"], p["unit"], pr, po, shift))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    rep.table(
+        "prior_posterior",
+        ["parameter", "prior median", "prior 5%", "prior 95%", "posterior median", "shift"],
+        [[r[1], r[3]["median"], r[3]["5%"], r[3]["95%"], r[4]["median"], r[5]] for r in rows],
+    )
+    md = [
+        [f"`{r[1]}`", r[2], f"{r[3]['median']:.4g} [{r[3]['5%']:.4g}, {r[3]['95%']:.4g}]"]
+        + [f"{r[4]['median']:.4g} [{r[4]['5%']:.4g}, {r[4]['95%']:.4g}]", f"{r[5]:+.2f}"]
+        for r in rows[:12]
     ]
-    dec = {(r["party"], r["component"]): r for r in report.decomposition["rows"]}
-    nash = report.solutions["nash"]
-    fx = float(dec[("korea", "fx_risk")]["value"])
-    moves = ", ".join(
-        f"`{stem}` by {100 * (reports[stem].solutions['nash'].deal['e'] - nash.deal['e']):+.2f} "
-        "percentage points"
-        for stem in ("swap_line_granted", "longer_payout", "negotiated_payout")
-    )
-    inv = float(dec[("korea", "investment")]["value"])
-    return "\n".join(
-        [
-            "- **The US-side values are judgement calls with no data behind them**: "
-            + ", ".join(f"`{n}`" for n in us_side)
-            + ". They set how much the US gains from each kind of package and from keeping "
-            "its tariffs, and so the size and place of the zone of agreement.",
-            f"- **The zone of agreement is fragile.** In {pct(mc['ok'] / mc['n'])} of the "
-            f"{mc['n']} Monte Carlo draws an agreement is certified, in "
-            f"{pct(mc['no'] / mc['n'])} there is none"
-            + (
-                f", in {pct(mc['nc'] / mc['n'])} the bargaining set is not convex, and "
-                f"{pct(mc['unc'] / mc['n'])} are not certified by the batched solver and are "
-                "left out of the interval (Section 5.2)."
-                if mc["nc"] + mc["unc"]
-                else "."
-            ),
-            f"- **The FX channel is weak at the predicted split.** At the Nash deal Korea's "
-            f"expected crisis loss is {bn(-fx, 3)} bn against {bn(-inv, 2)} bn lost on the "
-            f"investment itself, so the 1997 argument matters little at this split. Relative to "
-            f"the flagship, the ways out of the standoff move the Nash equity share: {moves}.",
-            "- **No fitting.** The model is calibrated only from figures public by 27 September "
-            "2025 and judgement; nothing was adjusted toward how the talks ended, and the "
-            "comparables use approximate figures not in the facts file.",
-            "- **What the model leaves out**: security ties, other pending US tariffs, "
-            "retaliation and escalation (the disagreement point is only the modelled tariffs); "
-            "incomplete information, signalling and domestic ratification; renegotiation and "
-            "learning about project quality; demand elasticities and general equilibrium. The "
-            "profit split is compressed into one number (`home_share`).",
-        ]
+    return (
+        "The twelve parameters whose posterior median moved most, in units of the prior's "
+        "90% width (the full table is `prior_posterior.csv`). Each prior is the parameter's "
+        "declared distribution in the flagship file, fixed before the posterior was computed.\n\n"
+        + md_table(["parameter", "unit", "prior median [5%, 95%]", "posterior", "shift"], md)
     )
 
 
-# ---------------------------------------------------------------------- paper
-def assemble(s: bargain.Scenario, report, info: dict, mc: dict, sec: dict) -> str:
-    nash = info["nash"]
-    zone = info["zone"]
-    ru = report.solutions["rubinstein"]
-    q = mc["q"]
-    pull = {(r["party"], r["component"]): float(r["pull"]) for r in report.decomposition["rows"]}
-    driver = (
-        "The profit split, not currency-crisis risk, drives the answer."
-        if abs(pull[("korea", "investment")]) > abs(pull[("korea", "fx_risk")])
-        else "Currency-crisis risk, more than the profit split, drives the answer."
-    )
-    abstract = (
-        f"In September 2025 the US asked Korea to pay most of a $350 bn investment pledge in "
-        f"cash; Korea offered loans and guarantees with little equity. A two-issue bargaining "
-        f"model calibrated only on figures public by 27 September 2025 predicts an equity share "
-        f"of {pct(nash.deal['e'])} under the Nash solution ({pct(ru.deal['e'])} under "
-        f"Rubinstein's alternating offers with the US proposing first), about "
-        f"${bn(nash.outputs['equity_usd_bn'])} bn of equity and "
-        f"${bn(nash.outputs['loans_usd_bn'])} bn of loans, with Korea's say over projects at "
-        f"c = {nash.deal['c']:.2f}. The zone of agreement is e in "
-        f"[{pct(zone['e'][0])}, {pct(zone['e'][1])}]. {driver} Over the parameter ranges "
-        "the prediction is uncertain: "
-        f"among the {mc['ok']} of {mc['n']} draws with a certified agreement the 90% interval "
-        f"is [{pct(q[0], 1)}, {pct(q[4], 1)}]."
+def comparables_section(rep: Reproduction, result: dict) -> str:
+    """Hold-one-out: each comparable's signed deal against the others' posterior."""
+    j = result["joint_summary"]
+    rows, md = [], []
+    for h in result["holdout"]:
+        p = h.get("p_both_accept")
+        rows.append(
+            [h["file"], h["observation"], h["draws_with_weight"]]
+            + [np.nan if v is None else v for v in (p, h.get("percentile"))]
+        )
+        pct = h.get("percentile")
+        md.append(
+            [f"`{Path(h['file']).name}`", f"`{h['observation']}`", f"{h['draws_with_weight']:,}"]
+            + [fmt(p, "share"), "–" if pct is None else f"{pct:.0f}"]
+        )
+    rep.table(
+        "holdout",
+        ["file", "observation", "draws kept", "p_both_accept", "percentile"],
+        rows,
     )
     return (
-        "# How much cash? A bargaining model of the 2025 Korea–US investment pact\n\n"
-        f"*Working paper generated by `python papers/korea_us_2025/reproduce.py` with "
-        f"bargain {report.version} from `scenarios/korea_us/*.toml`; every number, table "
-        "and figure is computed by the script.*\n\n"
-        f"**Abstract.** {abstract}\n\n"
-        "## 1. The question\n\n"
-        f"{s.description}\n\n"
-        "The model asks where the equity share e of the headline amount and Korea's say c "
-        "over project selection should settle, why there, and how sure we can be. See "
-        "`docs/korea_us_model.md` for the full motivation and literature.\n\n"
-        "## 2. The model\n\n"
-        f"{sec['model']}\n\n"
-        "## 3. Calibration\n\n"
-        f"{sec['calibration']}\n\n"
-        "## 4. The predicted split\n\n"
-        f"{sec['solutions']}\n\n"
-        "## 5. Sensitivity\n\n"
-        "### 5.1 One parameter at a time\n\n"
-        f"{sec['tornado']}\n\n"
-        "### 5.2 Monte Carlo\n\n"
-        f"{sec['mc']}\n\n"
-        "## 6. Timeline, variants and comparables\n\n"
-        f"{sec['compare']}\n\n"
-        "## 7. Limitations\n\n"
-        f"{sec['limits']}\n\n"
-        "## Files\n\n"
-        "Tables (CSV and Markdown): `calibration`, `solutions`, `decomposition`, `tornado`, "
-        "`monte_carlo`, `monte_carlo_resolved`, `scenarios`, `checks`; figures (PNG and SVG): "
-        "`frontier`, "
-        "`decomposition`, `tornado`, `monte_carlo`; `equations.tex`; `metadata.json` "
-        "(versions, seed, scenario hashes).\n"
+        "The US's preferences (`shared = true` in the files: its weight on tariff revenue, its "
+        "values of cash, credit and investment, its rate on cash, ...) are the same in the Korea, "
+        "Japan and EU files. Each row below calibrates on the flagship's observations only "
+        "and asks whether the comparable's signed deal is predicted: the posterior "
+        "probability that both sides accept it, and where its cash share falls in the "
+        "predictive of the comparable's Nash deal (percentile). Calibrated jointly on the "
+        "flagship, Japan's MOU read as its negotiator did (1-2% cash) and the EU deal, "
+        f"{j['accepted']:,} of {j['draws']:,} draws are kept.\n\n"
+        + md_table(["file", "signed deal", "draws kept", "P(both accept)", "percentile"], md)
+        + "\n\n"
+        + comparables_verdict(result["holdout"])
     )
+
+
+def comparables_verdict(holdout: list[dict]) -> str:
+    """Which signed comparables the model fails to predict (P(both accept) under 5%)."""
+    failed = [
+        f"`{Path(h['file']).name}` ({fmt(h['p_both_accept'], 'share')})"
+        for h in holdout
+        if h.get("p_both_accept") is not None and h["p_both_accept"] < 0.05
+    ]
+    if not failed:
+        return (
+            "Every signed comparable has a posterior probability of at least 5% that both "
+            "sides accept it."
+        )
+    return (
+        "The model predicts these signed deals poorly: the posterior gives less than 5% "
+        "probability that both sides accept " + ", ".join(failed) + ". What it leaves out "
+        "(the EU's capacity to retaliate, Japan's own reading of its fund, headline pledges "
+        "that are not enforced) matters there, so the comparables are a test the model "
+        "partly fails, not support for the forecast."
+    )
+
+
+# --------------------------------------------------------------------- figures
+def _hist(ax, values, weights, bins, **kw) -> None:
+    keep = np.isfinite(values) & (weights > 0)
+    if keep.any():
+        ax.hist(values[keep], bins=bins, weights=weights[keep], density=True, **kw)
+
+
+def figures(rep: Reproduction, hard, soft) -> None:
+    """The forecast's distribution with both sides' positions; prior against posterior."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, name, scale, unit in [
+        (axes[0], "cash_share_of_pledge", 100.0, "cash share of the $350 bn (%)"),
+        (axes[1], "cash_usd_bn", 1.0, "total cash (USD bn)"),
+    ]:
+        bins = np.linspace(0, 100 if scale == 100.0 else 350, 71)
+        for cal, label, style in [
+            (hard, "hard reading", "stepfilled"),
+            (soft, "soft reading", "step"),
+        ]:
+            v, w = pooled(cal, name)
+            _hist(ax, scale * v, w, bins, histtype=style, alpha=0.6, label=label)
+        v, w = pooled(hard, name)
+        med = float(weighted_quantile(v, w, [0.5])[0])
+        if np.isfinite(med):
+            ax.axvline(scale * med, color="k", ls="--", lw=1, label="forecast (median)")
+        for (label, x), color in zip(POSITIONS[name].items(), ["tab:blue", "tab:red"], strict=True):
+            ax.axvline(scale * x, color=color, lw=2, label=label)
+        ax.set_xlabel(unit)
+        ax.set_ylabel("posterior predictive density")
+        ax.legend(fontsize=7)
+    fig.suptitle("Where the cash settles: posterior predictive, Nash and Rubinstein pooled")
+    fig.tight_layout()
+    rep.figure(fig, "forecast")
+    plt.close(fig)
+
+    summary = hard.summary()["parameters"]
+    moved = []
+    for p in summary:
+        pr, po = p["prior"], p["posterior"]
+        if po["median"] is not None and pr["95%"] > pr["5%"]:
+            moved.append((abs(po["median"] - pr["median"]) / (pr["95%"] - pr["5%"]), p["name"]))
+    names = [n for _, n in sorted(moved, key=lambda t: (-t[0], t[1]))[:6]]
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6))
+    w = hard.weights
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        v = hard.table[name].to_numpy(dtype=float)
+        bins = np.linspace(v.min(), v.max(), 31) if v.max() > v.min() else 10
+        _hist(ax, v, np.ones_like(v), bins, histtype="step", color="grey", label="prior")
+        _hist(ax, v, w, bins, histtype="stepfilled", alpha=0.6, label="posterior")
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[len(names) :]:
+        ax.axis("off")
+    fig.suptitle("Prior against posterior: the parameters the observations moved most")
+    fig.tight_layout()
+    rep.figure(fig, "prior_posterior")
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------- checks
+def checks(rep: Reproduction, hard, soft, forecast: dict) -> None:
+    """Internal identities of the calibration and the forecast."""
+    s = hard.scenarios[0]
+    kept = hard.weights > 0
+    for o in s.observations:
+        if o.strength == "hard":
+            ll = hard.table[f"loglik.{o.name}"].to_numpy(dtype=float)[kept]
+            worst = float(np.max(np.abs(ll), initial=0.0))
+            rep.check(f"kept draws satisfy {o.name}", 0.0, worst, tolerance=0.0, source="identity")
+    pledge = hard.table["A"].to_numpy(dtype=float) * hard.table["pledge_realised"].to_numpy()
+    for c in CONCEPTS:
+        total = sum(
+            column(hard, c, n) for n in ("cash_usd_bn", "credit_usd_bn", "korea_led_ship_usd_bn")
+        )
+        gap = np.abs(total - pledge)
+        worst = float(np.max(gap[np.isfinite(gap)], initial=0.0))
+        rep.check(
+            f"{c}: cash + credit + ships = pledge", 0.0, worst, tolerance=1e-9, source="identity"
+        )
+    reread = json.loads((rep.out / "forecast.json").read_text(encoding="utf-8"))
+    for name, _, _ in HEADLINE:
+        computed = describe(*pooled(hard, name))["median"]
+        rep.check(
+            f"forecast.json median {name}",
+            np.nan if computed is None else computed,
+            np.nan
+            if reread["point_prediction"][name] is None
+            else reread["point_prediction"][name],
+            tolerance=0.0,
+            source="identity",
+        )
+
+
+# --------------------------------------------------------------------- assemble
+def certified_note(forecast: dict) -> str:
+    """The share of the posterior without an agreement or without a certified answer."""
+    f = forecast["forecast"]
+    parts = [
+        f"{c}: no agreement in {fmt(f['no_agreement'][c], 'share')}, not certified in "
+        f"{fmt(f['not_certified'][c], 'share')} of the posterior weight"
+        for c in CONCEPTS
+    ]
+    return (
+        "The distribution is over the kept draws with a certified answer ("
+        + "; ".join(parts)
+        + "). A draw is certified when the batched solver's first- and second-order checks "
+        "pass, or when its traced frontier certifies it; the others are left out."
+    )
+
+
+def assemble(s: bargain.Scenario, forecast: dict, headline: list[str], sec: dict) -> str:
+    point = forecast["point_prediction"]
+    share = point["cash_share_of_pledge"]
+    inside = share is not None and 0.05 <= share <= 1.0
+    where = (
+        "inside the range spanned by the two sides' public positions (Korea: cash under 5% of "
+        "the $350 bn; the US: all of it, up front)"
+        if inside
+        else "outside the range spanned by the two sides' public positions (Korea: cash under "
+        "5% of the $350 bn; the US: all of it, up front); the default-point section says which "
+        "element of the model pulls it there"
+    )
+    return f"""# Where does Korea's $350 bn settle? A pre-registered bargaining forecast
+
+*bargain {forecast["bargain_version"]}; generated by `papers/korea_us_2025/reproduce.py` from
+`scenarios/korea_us/`; {forecast["samples"]:,} prior draws, seed {forecast["seed"]}. Only figures
+public by 27 September 2025 are used (docs/korea_us_sources.md); what happened after that
+date was not consulted. The numbers are also in `forecast.json`, with the inputs' hashes.*
+
+## The forecast
+
+The question is how the $350 bn that Korea pledged in the July 2025 framework splits between
+money funded on call (cash the US directs and shares the profits of) and contingent credit
+(loans and guarantees drawn as projects need), over how many years the cash is paid, how
+much say Korea gets over projects, and whether the $150 bn shipbuilding fund is Korea-led.
+The model (docs/korea_us_model.md) writes each side's gain from a deal as the sum of tariff
+relief, the chip and drug tariff cover, the investment package, project control, the
+currency-crisis risk of the dollars that flow each year, and energy; the disagreement point
+mixes the impasse and breakdown points as Binmore, Rubinstein and Wolinsky (1986) do.
+
+**Point prediction** ({point["statistic"]}): a cash share of {fmt(share, "share")} of the
+$350 bn, {where}. The distribution, pooled over the Nash and Rubinstein solutions:
+
+{chr(10).join(headline)}
+
+{headline_table(forecast, "forecast")}
+
+![The forecast: cash share and total cash, with both positions](forecast.png)
+
+{certified_note(forecast)}
+
+With the US's rejection of Korea's written position read as soft instead (a likelihood, so a
+bluffing US is not ruled out), the forecast is:
+
+{headline_table(forecast, "soft_reading")}
+
+## The default point, and why it is not the forecast
+
+{sec["default"]}
+
+## What the two sides revealed
+
+{sec["observations"]}
+
+## Prior against posterior
+
+{sec["parameters"]}
+
+![Prior against posterior for the parameters the observations moved most](prior_posterior.png)
+
+## The comparables: Japan and the EU, held out
+
+{sec["comparables"]}
+
+## Limitations
+
+- The forecast is only as good as the priors: most parameters are judgements with stated
+  ranges (every source is in the scenario files). The observations cut the prior, but what
+  they leave is still the prior's shape inside the kept region.
+- Complete information: every kept draw is solved as if both sides knew it. The stalling
+  from July to September is read only as a constraint on preferences (the US rejected
+  Korea's position), not explained; the incomplete-information solvers are not yet applied.
+- The rejection observation is the one that carries the forecast. Read as hard, it says the
+  US preferred breaking off to Korea's position; a rejection can also be a bargaining move.
+  The soft reading shows how much the answer depends on that.
+- The Japan and EU comparables share the US's preferences with the flagship but use rough
+  trade and macro figures that the facts file does not give (marked as judgements).
+- The issues' bounds (payout 1-10 years) are judgements, and the crisis block's shape
+  (a Hill curve in outflow over capacity) is assumed, not estimated.
+"""
 
 
 # ----------------------------------------------------------------------- HTML
