@@ -134,8 +134,10 @@ def _flat_maximum(
         check = ok & null[:, j]
         if not check.any():
             continue
-        d = vec[check, :, j].T * bm.span[:, None]
         for t in (-1.0, -0.5, -0.1, 0.1, 0.5, 1.0):
+            if not check.any():
+                break
+            d = vec[check, :, j].T * bm.span[:, None]  # of the points still in
             trial = np.clip(x[:, check] + t * d, bm.lower[:, None], bm.upper[:, None])
             ut, _, _ = bm.evaluate(trial, ctx[:, check])
             same = np.all(np.abs(ut - u[:, check]) <= 1e-10 * (1 + np.abs(u[:, check])), axis=0)

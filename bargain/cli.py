@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -203,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bargain", description="Game-theoretic bargaining models from scenario files."
     )
     parser.add_argument("--version", action="version", version=f"bargain {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_solve = sub.add_parser("solve", help="solve a scenario by every solution concept")
     _add_common(p_solve)
@@ -268,6 +272,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `bargain solve F --json | head`: the reader has gone
         sys.stderr.close()
         return 0
+    except Exception as exc:  # noqa: BLE001 - RecursionError and MemoryError too: one line
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"bargain: error: {unexpected(exc)}", file=sys.stderr)
+        return 2
+
+
+def unexpected(exc: BaseException, limit: int = 300) -> str:
+    """An unexpected exception as one line: its type and message, cut to ``limit``.
+
+    Examples
+    --------
+    >>> print(unexpected(RecursionError("maximum recursion depth" + chr(10) + "exceeded"))[:59])
+    unexpected RecursionError: maximum recursion depth exceeded
+    """
+    text = " ".join(str(exc).split())
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    what = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"unexpected {what} (rerun with bargain --debug ... for the traceback)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -159,13 +159,22 @@ def parse_formula(text: str | float, names: Mapping[str, sp.Basic], *, key: str 
         raise FormulaError(
             f"{_short(source)} is nested too deeply", key=key, fix="simplify the formula"
         ) from None
-    if result.has(sp.I, sp.zoo, sp.oo, sp.nan):
+    if result.has(sp.I, sp.zoo, sp.oo, sp.nan) or _complex_constant(result):
         raise FormulaError(
             f"{_short(source)} contains a complex or infinite constant (e.g. sqrt(-1))",
             key=key,
             fix="keep constants real and finite",
         )
     return result
+
+
+def _complex_constant(expr: sp.Basic) -> bool:
+    """Whether a constant part is not real, e.g. ``(-8)**(1/3)`` (sympy keeps it exact)."""
+    return any(
+        p.is_number and p.is_extended_real is False
+        for p in expr.atoms(sp.Pow)
+        if p.base.is_number and p.base.is_negative
+    )
 
 
 def _short(source: str, limit: int = 60) -> str:

@@ -233,9 +233,28 @@ class Model:
         return [float(values[name]) for name in self.parameter_names]
 
     def evaluate_settings(self, values: Mapping[str, float]) -> dict[str, np.ndarray]:
-        """Disagreement, discount, ... of both parties at the given parameters."""
-        raw = np.asarray(self.settings_function(*self.parameter_vector(values)), dtype=float)
+        """Disagreement, discount, ... of both parties at the given parameters.
+
+        Evaluated in numpy floats (``1/(p - 0.5)`` at 0.5 is inf, ``(-2)**p`` nan, not
+        Python's ZeroDivisionError or a complex number); a setting the file gives
+        must come out a finite real number, else a :class:`ScenarioError` names it.
+        """
+        theta = np.array(self.parameter_vector(values), dtype=float)
+        with np.errstate(all="ignore"):
+            raw = _real(self.settings_function(*theta), len(_SETTINGS) * 2)
         table = raw.reshape(2, len(_SETTINGS))
+        for i, party in enumerate(self.party_names):
+            for j, key in enumerate(_SETTINGS):
+                given = self.settings[party][key] is not None
+                if given and not np.isfinite(table[i, j]):
+                    raise ScenarioError(
+                        f"{key} is {table[i, j]:g} at these parameters; it must be a finite "
+                        "real number",
+                        key=f"parties.{party}.{key}",
+                        file=self.scenario_path,
+                        fix=f"change parties.{party}.{key} or the parameters it uses (guard "
+                        "divisions and powers of negative numbers)",
+                    )
         return {key: table[:, j] for j, key in enumerate(_SETTINGS)}
 
     def problem(self, values: Mapping[str, float]) -> BargainingProblem:
@@ -400,7 +419,9 @@ def _probability(
     expr: sp.Expr, params: tuple[sp.Symbol, ...], values: Mapping[str, float], path: str
 ) -> float:
     """Evaluate the [solve] breakdown probability and check it lies in [0, 1)."""
-    p = float(lambdify(list(params), expr)(*(values[s.name] for s in params)))
+    theta = np.array([values[s.name] for s in params], dtype=float)
+    with np.errstate(all="ignore"):
+        p = float(_real(lambdify(list(params), expr)(*theta), 1)[0])
     if not 0.0 <= p < 1.0:
         raise ScenarioError(
             f"breakdown is {p:g} at these parameters; it must be a probability in [0, 1)",
@@ -409,6 +430,14 @@ def _probability(
             fix="give the per-round probability that talks collapse, e.g. 0.05",
         )
     return p
+
+
+def _real(raw: Any, size: int) -> np.ndarray:
+    """Evaluated settings as ``size`` floats: a complex value becomes nan (rejected)."""
+    out = np.asarray(raw).reshape(size)
+    if np.iscomplexobj(out) or out.dtype == object:
+        out = np.array([complex(v).real if complex(v).imag == 0 else np.nan for v in out])
+    return out.astype(float)
 
 
 def _setting(

@@ -354,7 +354,10 @@ def _columns(
             compiled=compiled,
         )
         for name in spec.solvers:
-            columns.update(results[name].columns(name))
+            found = results[name].columns(name)
+            if not scenario.parameters:  # one point solved stands for every row
+                found = {k: np.repeat(v, stop - start) for k, v in found.items()}
+            columns.update(found)
         return columns
     for name in spec.solvers:  # no rows: the names and types only, no model needed
         for issue in scenario.issue_names:
@@ -446,6 +449,12 @@ def tornado(
             names.append(name)
             lows.append(ends[0])
             highs.append(ends[1])
+    if not names:
+        raise ScenarioError(
+            "no parameter has a range or a distribution: the tornado has nothing to vary",
+            file=scenario.path,
+            fix="give a parameter range = [low, high], or use bargain solve",
+        )
     base = scenario.parameter_values()
     k = len(names)
     values = {n: np.full(2 * k, v, dtype=float) for n, v in base.items()}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -278,3 +281,132 @@ def test_formula_parameter_may_share_a_function_name():
     """exp as a name and exp() as a call do not mix."""
     exp = sp.Symbol("exp", real=True)
     assert parse_formula("exp * exp(0)", {"exp": exp}) == exp
+
+
+# --- 3. one error path -----------------------------------------------------------
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bargain", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path):
+    """500 nested inline tables (RecursionError): one line, status 2; --debug: the traceback."""
+    deep = tmp_path / "deep.toml"
+    deep.write_text('schema_version = 1\ntitle = "deep"\nx = ' + "{a = " * 500 + "1" + "}" * 500)
+    proc = _run(["solve", str(deep)])
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("bargain: error:")
+    debug = _run(["--debug", "solve", str(deep)])
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+@pytest.mark.parametrize("error", [RecursionError, MemoryError, ZeroDivisionError, TypeError])
+def test_every_exception_becomes_one_line(error, monkeypatch, capsys):
+    """Whatever a command raises, main prints one line and returns 2."""
+    from bargain import cli
+
+    def boom(args):
+        raise error("deep\ninside")
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["solve", "x.toml"])
+    args.func = boom
+    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(parser, args))
+    assert cli.main(["solve", "x.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and error.__name__ in err
+
+
+class _Fixed:
+    """A parser that returns the given arguments."""
+
+    def __init__(self, parser, args):
+        self.parser, self.args = parser, args
+
+    def parse_args(self, argv=None):
+        return self.args
+
+
+def test_setting_values_are_numpy_floats_and_checked():
+    """1/(p - 0.5) at 0.5 and (-2)**p are one line each, not ZeroDivisionError or complex."""
+    for formula, word in (("1 / (p - 0.5)", "inf"), ("(-2) ** p", "nan")):
+        text = _toml({"x": (0.0, 1.0)}, {"p": 0.5}, "x", "1 - x", f'disagreement = "{formula}"')
+        with pytest.raises(ScenarioError, match=f"disagreement is {word}"):
+            bargain.loads(text)
+
+
+# --- 8. where, clip and abs through every batched path ---------------------------
+
+WHERE = _toml(
+    {"x": (0.0, 1.0)},
+    {"k": 0.5},
+    "where(x > 0.5, x, 0.5*x) + where(k > 0.5, k, 0) * x",
+    "1 - x + k * abs(x - 0.3) - clip(x, 0.2, 0.8) * where(k < 0.45, 1, 0)",
+)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_where_clip_abs_in_the_batched_solvers(compiled):
+    """Issue-free where() branches and conditions are not lifted into symbols."""
+    if compiled:
+        pytest.importorskip("numba")
+    scenario = bargain.loads(WHERE)
+    out = batch_solve(scenario, {"k": np.array([0.4, 0.5, 0.6])}, compiled=compiled)
+    assert set(out["nash"].status) <= {"ok", "nonconvex", "not_unique", "no_agreement"}
+
+
+def test_where_in_tornado_and_sweep(tmp_path):
+    """bargain sweep and bargain tornado run a where() utility to the end."""
+    path = tmp_path / "where.toml"
+    path.write_text(WHERE)
+    out = tmp_path / "w.csv"
+    assert (
+        _run(["sweep", str(path), "--samples", "20", "--out", str(out), "--quiet"]).returncode == 0
+    )
+    assert len(out.read_text().splitlines()) == 22
+    proc = _run(["tornado", str(path), "--json"])
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_sweep_without_parameters(tmp_path):
+    """No parameters: every row is the one solution; the tornado says it has nothing to vary."""
+    path = tmp_path / "none.toml"
+    path.write_text(_toml({"x": (0.0, 1.0)}, {}, "x", "1 - x"))
+    out = tmp_path / "n.csv"
+    assert (
+        _run(["sweep", str(path), "--samples", "5", "--out", str(out), "--quiet"]).returncode == 0
+    )
+    rows = out.read_text().splitlines()[2:]
+    assert len(rows) == 5 and all(",0.5," in r for r in rows)
+    proc = _run(["tornado", str(path)])
+    assert proc.returncode == 2 and "nothing to vary" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_zero_width_first_issue_next_to_others():
+    """A first issue of zero width: the batched Nash deal is the closed form in the other."""
+    scenario = bargain.loads(
+        _toml({"z": (0.5, 0.5), "x": (0.0, 1.0)}, {"k": 1.0}, "k*x + z", "1 - x + z")
+    )
+    k = np.array([0.95, 1.0, 1.05])
+    for compiled in (False, True):
+        res = batch_solve(scenario, {"k": k}, ("nash",), compiled=compiled)["nash"]
+        assert (res.status == "ok").all()
+        np.testing.assert_allclose(res.deal[:, 1], (1.5 * k - 0.5) / (2 * k), atol=1e-7)
+        np.testing.assert_allclose(res.deal[:, 0], 0.5)
+
+
+def test_utility_scale_1e200():
+    """Utilities of order 1e200: the split of the pie is still 1/2 (no crash, no overflow)."""
+    scenario = bargain.loads(
+        _toml({"x": (0.0, 1.0)}, {"k": 1.0}, "1e200 * k * x", "1e200 * (1 - x)")
+    )
+    with warnings.catch_warnings():  # the per-scenario fallback's Nash product overflows
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = batch_solve(scenario, {"k": np.array([0.95, 1.05])}, ("nash",))["nash"]
+    assert (res.status == "ok").all()
+    np.testing.assert_allclose(res.deal[:, 0], 0.5, atol=1e-7)
