@@ -16,7 +16,7 @@ from bargain.nash import nash_solution
 from bargain.rubinstein import rubinstein_solution
 from bargain.sweep import SweepSpec, points
 
-FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+FLAGSHIP = "tests/models/flagship_v1.toml"  # the two-issue flagship before issue 16, frozen
 TOL = 1e-8
 
 

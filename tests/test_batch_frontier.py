@@ -18,7 +18,7 @@ from bargain.frontier import Frontier
 from bargain.frontier import zone_of_agreement as zone_one
 
 TEXTBOOK = sorted(str(p) for p in Path("scenarios/textbook").glob("*.toml"))
-FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+FLAGSHIP = "tests/models/flagship_v1.toml"  # the two-issue flagship before issue 16, frozen
 # a linear programme in nine issues: the barrier ascent stalls short of the vertex, and
 # the trace says so (uncertified) instead of returning a wrong frontier
 UNCERTIFIED = {"scenarios/textbook/nash_1950_barter.toml"}

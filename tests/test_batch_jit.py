@@ -17,7 +17,7 @@ from bargain.sweep import SweepSpec, points, run_sweep
 
 pytest.importorskip("numba")
 
-FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+FLAGSHIP = "tests/models/flagship_v1.toml"  # the two-issue flagship before issue 16, frozen
 
 
 @pytest.fixture(autouse=True)
