@@ -231,13 +231,7 @@ def load(path: str | Path) -> Scenario:
 def loads(data: bytes | str, *, path: str = "<string>") -> Scenario:
     """Load a scenario from TOML text; see :func:`load`."""
     raw_bytes = data.encode() if isinstance(data, str) else data
-    try:
-        text = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            "the file is not UTF-8 text", file=path, fix="save it as UTF-8"
-        ) from None
-    raw = _parse_toml(text, path)
+    raw = _parse_toml(raw_bytes, path)
     digest = hashlib.sha256(raw_bytes)
     if "extends" in raw:  # a child file: the parent's tables with this file's changes on top
         raw = _inherit(raw, path, (), digest)
@@ -247,7 +241,14 @@ def loads(data: bytes | str, *, path: str = "<string>") -> Scenario:
     return scenario
 
 
-def _parse_toml(text: str, path: str) -> dict[str, Any]:
+def _parse_toml(data: bytes, path: str) -> dict[str, Any]:
+    """The TOML tables of a file's bytes (UTF-8), or one clear line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            "the file is not UTF-8 text", file=path, fix="save it as UTF-8"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -307,13 +308,7 @@ def _inherit(raw: dict[str, Any], path: str, chain: tuple[str, ...], digest: Any
         ) from None
     digest.update(b"\0extends\0" + parent_bytes)
     parent_file = str(parent_path)
-    try:
-        parent_text = parent_bytes.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            "the file is not UTF-8 text", file=parent_file, fix="save it as UTF-8"
-        ) from None
-    parent = _parse_toml(parent_text, parent_file)
+    parent = _parse_toml(parent_bytes, parent_file)
     if "extends" in parent:
         parent = _inherit(parent, parent_file, chain, digest)
     removals = raw.pop("remove", [])
