@@ -360,7 +360,7 @@ def _remove(table: dict[str, Any], dotted: str, path: str) -> None:
             return
     if not isinstance(node, dict) or last not in node:
         raise ScenarioError(
-            f"remove: the parent file has no key {dotted!r}",
+            f"the parent file has no key {dotted!r}",
             key="remove",
             file=path,
             fix="name a key of the parent, e.g. issues.c or parameters.A",
