@@ -12,7 +12,7 @@ concept on a :class:`BargainingProblem`.
 
 from ._version import __version__
 from .bilateral_trade import double_auction, double_auction_payoff, myerson_satterthwaite
-from .calibrate import Calibration, calibrate
+from .calibrate import Calibration, calibrate, weighted_quantile
 from .decompose import Decomposition, decompose
 from .demand_game import demand_game, smoothed_demand_game
 from .egalitarian import egalitarian_solution
@@ -49,6 +49,7 @@ __all__ = [
     "Solution",
     "Statics",
     "calibrate",
+    "weighted_quantile",
     "decompose",
     "demand_game",
     "explain",
