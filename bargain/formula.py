@@ -38,6 +38,10 @@ MAX_EXPONENT = 100
 MAX_LENGTH = 2000
 #: Deepest nesting of the expression tree accepted.
 MAX_DEPTH = 60
+#: Most calls of where/min/max/abs/clip in one formula (sympy's work on nested
+#: conditionals grows far faster than their number).
+MAX_BRANCHES = 12
+_BRANCHING = {"where", "min", "max", "abs", "clip"}
 
 
 def _logistic(z: sp.Expr) -> sp.Expr:
@@ -152,6 +156,17 @@ def parse_formula(text: str | float, names: Mapping[str, sp.Basic], *, key: str 
             fix="check parentheses and operators; allowed: numbers, names, + - * / **, "
             + ", ".join(f"{n}()" for n in FUNCTIONS),
         ) from None
+    branches = sum(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _BRANCHING
+        for n in ast.walk(tree)
+    )
+    if branches > MAX_BRANCHES:
+        raise FormulaError(
+            f"{_short(source)} has {branches} calls of where/min/max/abs/clip "
+            f"(at most {MAX_BRANCHES})",
+            key=key,
+            fix="split it into [definitions] or simplify it",
+        )
     translator = _Translator(source, names, key)
     try:
         result = translator.expr(tree.body, depth=0)

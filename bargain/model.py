@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from .errors import ScenarioError
-from .formula import parse_formula
+from .formula import MAX_BRANCHES, parse_formula
 from .problem import BargainingProblem
 
 if TYPE_CHECKING:
@@ -461,11 +461,62 @@ def _setting(
     return expr
 
 
+#: Largest formula once the definitions are substituted, in nodes of its expression tree
+#: (the flagship's utilities have 343).
+MAX_NODES = 1_500
+#: At most :data:`bargain.formula.MAX_BRANCHES` ``where``/``min``/``max``/``abs`` nodes
+#: in such a tree: sympy's work on nested conditionals grows far faster than their
+#: size (a ``where`` chain of 5 took minutes; the scenarios here have at most 2).
+_BRANCHES = (sp.Piecewise, sp.Max, sp.Min, sp.Abs)
+
+
+def _measure(expr: sp.Basic, sizes: Mapping[sp.Basic, tuple[int, int]]) -> tuple[int, int]:
+    """Tree nodes and branch nodes of ``expr``, a symbol of ``sizes`` counting as its
+    expression (computed over the DAG, so the count itself stays cheap)."""
+    memo: dict[sp.Basic, tuple[int, int]] = {}
+
+    def walk(e: sp.Basic) -> tuple[int, int]:
+        if e in sizes:
+            return sizes[e]
+        if e not in memo:
+            nodes, branches = 1, int(isinstance(e, _BRANCHES))
+            for a in e.args:
+                n, b = walk(a)
+                nodes, branches = nodes + n, branches + b
+            memo[e] = (nodes, branches)
+        return memo[e]
+
+    return walk(expr)
+
+
+def _check_size(nodes: int, branches: int, key: str, path: str) -> None:
+    if nodes > MAX_NODES or branches > MAX_BRANCHES:
+        raise ScenarioError(
+            f"the formula grows to {nodes:,} terms with {branches:,} where/min/max/abs once "
+            f"the definitions are substituted (at most {MAX_NODES:,} and {MAX_BRANCHES})",
+            key=key,
+            file=path,
+            fix="use each definition fewer times in the next (every use copies it), or "
+            "simplify the chain",
+        )
+
+
 def _parse(text: Formula, names: Mapping[str, sp.Basic], key: str, path: str) -> sp.Expr:
     try:
+        big = {k: v for k, v in names.items() if not v.is_Atom}
+        if big:  # first with stand-ins: is it within the budget once substituted?
+            stand = {k: sp.Dummy(k, real=True) for k in big}
+            light = parse_formula(text, {**names, **stand}, key=key)
+            sizes = {stand[k]: _measured(big[k]) for k in big if stand[k] in light.free_symbols}
+            _check_size(*_measure(light, sizes), key, path)
         return parse_formula(text, names, key=key)
     except ScenarioError as exc:
         raise exc.located(file=path) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _measured(expr: sp.Basic) -> tuple[int, int]:
+    return _measure(expr, {})
 
 
 def _definitions(
@@ -493,8 +544,11 @@ def _definitions(
             fix="break the cycle: a definition may only use earlier results",
         ) from None
     resolved: dict[str, sp.Expr] = {}
+    sizes: dict[sp.Basic, tuple[int, int]] = {}
     for name in order:
+        _check_size(*_measure(parsed[name], sizes), f"definitions.{name}", path)
         resolved[name] = parsed[name].xreplace({stand_ins[k]: v for k, v in resolved.items()})
+        sizes[stand_ins[name]] = _measured(resolved[name])
     return resolved
 
 

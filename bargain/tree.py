@@ -691,24 +691,47 @@ def backward_induction(graph: nx.DiGraph, *, tol: float = 1e-9) -> TreeSolution:
 def _play(
     graph: nx.DiGraph, choices: Mapping[str, str]
 ) -> tuple[dict[str, float], tuple[str, ...]]:
-    """Probability of reaching each node in equilibrium play, and the play order."""
-    reach: dict[str, float] = {}
-    order: list[str] = []
+    """Probability of reaching each node in equilibrium play, and the play order.
 
-    def visit(node: str, p: float) -> None:
-        if node not in reach:
-            order.append(node)
-        reach[node] = reach.get(node, 0.0) + p
+    Each node is visited once (a depth-first preorder) and its probability is the
+    sum over its parents in topological order, so a diamond of chance nodes 40
+    levels deep costs 80 steps, not 2**40 paths.
+    """
+
+    def played(node: str) -> list[tuple[str, float]]:
         attrs = graph.nodes[node]
+        out = []
         for move, child in attrs["moves"]:
             q = graph.edges[node, child]["probability"]
             if attrs["mover"] == CHANCE and q > 0:
-                visit(child, p * q)
+                out.append((child, q))
             elif attrs["mover"] != CHANCE and move == choices[node]:
-                visit(child, p)
+                out.append((child, 1.0))
+        return out
 
-    visit(graph.graph["root"], 1.0)
+    order: list[str] = []
+    seen: set[str] = set()
+    stack = [graph.graph["root"]]
+    while stack:  # the order of first visits of a recursive depth-first walk
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            order.append(node)
+            stack.extend(child for child, _ in reversed(played(node)))
+    reach = {n: 0.0 for n in order}
+    reach[graph.graph["root"]] = 1.0
+    for node in nx.topological_sort(graph.subgraph(order)):
+        for child, q in played(node):
+            reach[child] += reach[node] * q
     return reach, tuple(order)
+
+
+#: Longest equilibrium path :func:`render_path` prints.
+MAX_PATH_LINES = 2000
+
+
+class _TooLong(Exception):
+    """The printed path reached :data:`MAX_PATH_LINES`."""
 
 
 def solve_tree(scenario: Scenario, *, tol: float = 1e-9) -> TreeSolution:
@@ -767,6 +790,8 @@ def render_path(solution: TreeSolution, *, digits: int = 4) -> str:
         return f"{node} ({label})" if label else node
 
     def visit(node: str, depth: int, prefix: str) -> None:
+        if len(lines) > MAX_PATH_LINES:  # shared subtrees are printed at every parent
+            raise _TooLong
         pad, attrs = "  " * depth, graph.nodes[node]
         if attrs["mover"] is None:
             lines.append(f"{pad}{prefix}{name(node)}: leaf  ({fmt(node)})  [{attrs['source']}]")
@@ -787,7 +812,10 @@ def render_path(solution: TreeSolution, *, digits: int = 4) -> str:
             )
             visit(child, depth + 1, "")
 
-    visit(solution.root, 0, "")
+    try:
+        visit(solution.root, 0, "")
+    except _TooLong:
+        lines.append(f"... (the rest is not printed: more than {MAX_PATH_LINES:,} lines)")
     lines.append(f"equilibrium value: {fmt(solution.root)}")
     lines.append(
         f"status: {solution.status}" + (f" ({solution.message})" if solution.status != "ok" else "")

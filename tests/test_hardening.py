@@ -410,3 +410,65 @@ def test_utility_scale_1e200():
         res = batch_solve(scenario, {"k": np.array([0.95, 1.05])}, ("nash",))["nash"]
     assert (res.status == "ok").all()
     np.testing.assert_allclose(res.deal[:, 0], 0.5, atol=1e-7)
+
+
+# --- 2. symbolic work within a budget --------------------------------------------
+
+
+def _chain(n: int, body: str) -> str:
+    defs = "\n".join(f'd{i} = "{body.format(p=f"d{i - 1}")}"' for i in range(1, n + 1))
+    text = _toml({"x": (0.1, 1.0)}, {}, f"d{n}", "1 - x")
+    return text.replace("[parties.A]", f'[definitions]\nd0 = "x"\n{defs}\n[parties.A]')
+
+
+@pytest.mark.parametrize(
+    ("n", "body", "where"),
+    [
+        (12, "max({p}, 0.2) + min({p}, 0.8)", "definitions.d"),
+        (12, "exp({p} / 10) + log({p} + 2)", "definitions.d"),
+        (5, "where({p} > 0.5, {p} * 0.9, 1 - {p}) + where({p} < 0.3, {p}, 0.1)", "definitions.d"),
+    ],
+)
+def test_definition_chains_stop_at_the_budget(n, body, where):
+    """Chains that copy each definition twice: one line naming the definition, in seconds."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ScenarioError, match="once the definitions are substituted") as info:
+        bargain.loads(_chain(n, body))
+    assert time.perf_counter() - start < 10
+    assert where in str(info.value) and "\n" not in str(info.value)
+
+
+def test_nested_formula_stops_at_the_budget():
+    """A 1 KB nested max/min formula (the explorer's case) is one line before sympy sees it."""
+    formula = "x"
+    for i in range(40):
+        formula = f"max({formula}, 0.{i % 9 + 1})" if i % 2 else f"min({formula}, 0.9)"
+    with pytest.raises(ScenarioError, match="calls of where/min/max/abs/clip"):
+        bargain.loads(_toml({"x": (0.0, 1.0)}, {}, formula, "1 - x"))
+
+
+def test_chance_diamond_of_40_levels_is_solved_in_seconds():
+    """2**40 paths through 120 nodes: reach probabilities are summed per node, not per path."""
+    import time
+
+    from bargain.tree import render_path, solve_tree
+
+    lines = ['[tree]\nroot = "n0"']
+    for i in range(40):
+        nxt = f"n{i + 1}" if i < 39 else "leaf"
+        lines.append(f'[tree.nodes.n{i}]\nmover = "chance"')
+        lines.append(f'children = {{ a = "a{i}", b = "b{i}" }}')
+        lines.append("probabilities = { a = 0.5, b = 0.5 }")
+        for s in "ab":
+            lines.append(f'[tree.nodes.{s}{i}]\nmover = "A"\nchildren = {{ go = "{nxt}" }}')
+    lines.append("[tree.nodes.leaf]\npayoffs = { A = 1, B = 2 }")
+    scenario = bargain.loads(_toml({"x": (0.0, 1.0)}, {}, "x", "1 - x") + "\n".join(lines))
+    start = time.perf_counter()
+    solution = solve_tree(scenario)
+    assert solution.status == "ok"
+    assert solution.reach["leaf"] == pytest.approx(1.0)
+    assert solution.reach["a20"] == pytest.approx(0.5)
+    assert "not printed" in render_path(solution)
+    assert time.perf_counter() - start < 10
