@@ -25,7 +25,7 @@ from bargain.explore import Explorer, default_save_path  # noqa: E402
 from bargain.explore_cli import add_explore_command  # noqa: E402
 
 PIE = "scenarios/textbook/unit_pie.toml"
-FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+FLAGSHIP = "tests/models/flagship_v1.toml"  # the two-issue flagship before issue 16, frozen
 FX_RISK = "parties.korea.utility.fx_risk"
 
 
@@ -342,3 +342,16 @@ def test_cli_parses_options_and_reports_a_missing_file() -> None:
         args.func(parser.parse_args(["explore", "missing.toml", "--no-browser"]))
     with pytest.raises(BargainError, match="--port"):
         args.func(parser.parse_args(["explore", PIE, "--port", "70000"]))
+
+
+def test_live_flagship_quick_update_agrees_with_solve() -> None:
+    """The explorer on today's four-issue flagship: the quick update's Nash deal is solve's
+    (the tests above run on the frozen two-issue model their thresholds were set on)."""
+    live = "scenarios/korea_us/september_2025_standoff.toml"
+    quick = Explorer(live, resolution=21).quick({})["solutions"]["nash"]
+    expected = bargain.solve(bargain.load(live), methods=["nash"], resolution=21)
+    sol = expected.solutions["nash"]
+    assert quick["status"] == sol.status
+    # flat issues (c, the payout at no cash) may take any value: compare the utilities too
+    same = quick["deal"] == pytest.approx(sol.deal, abs=1e-5)
+    assert same or quick["utilities"] == pytest.approx(sol.utilities, abs=1e-5)
