@@ -188,7 +188,7 @@ def _methods(text: str | None) -> list[str] | None:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="a scenario TOML file")
+    parser.add_argument("file", help="a scenario TOML file (at most 1 MB)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument(
         "--set",

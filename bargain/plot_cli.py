@@ -20,12 +20,27 @@ __all__ = ["KINDS", "add_plot_commands"]
 KINDS = ("frontier", "decomposition", "rubinstein", "tornado", "heatmap", "histogram", "posterior")
 
 
+#: Limits checked before any work: figure and report sizes (a sweep has its own).
+MAX_SAMPLES = 1_000_000
+MAX_GRID = 200
+MAX_HORIZON = 10_000
+
+
 def _scenario(args: argparse.Namespace) -> Scenario:
     from .cli import _with_sets  # the same --set rules and messages as every other command
 
     if args.samples < 0 or args.grid < 2 or getattr(args, "horizon", 1) < 1:
         raise BargainError(
             "--samples must be 0 or more, --grid at least 2 and --horizon at least 1"
+        )
+    if (
+        args.samples > MAX_SAMPLES
+        or args.grid > MAX_GRID
+        or getattr(args, "horizon", 1) > MAX_HORIZON
+    ):
+        raise BargainError(
+            f"--samples is at most {MAX_SAMPLES:,}, --grid at most {MAX_GRID} and --horizon at "
+            f"most {MAX_HORIZON:,} (for more, use bargain sweep)"
         )
     return _with_sets(load(args.file), args.set)
 
@@ -116,19 +131,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _add_shared(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="a scenario TOML file")
+    p.add_argument("file", help="a scenario TOML file (at most 1 MB)")
     p.add_argument("-o", "--output", required=True, help="where to write")
     p.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="change a parameter (repeatable)"
     )
-    p.add_argument("--samples", type=int, default=200, help="Monte Carlo draws (default 200)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=200,
+        help="Monte Carlo draws (default 200, at most 1,000,000)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo draws (default 0)")
     p.add_argument(
         "--params",
         metavar="X,Y",
         help="the heat map's two parameters (default: the two with the largest tornado swing)",
     )
-    p.add_argument("--grid", type=int, default=7, help="heat-map points per axis (default 7)")
+    p.add_argument(
+        "--grid", type=int, default=7, help="heat-map points per axis (default 7, at most 200)"
+    )
 
 
 def add_plot_commands(subparsers: Any) -> None:
@@ -141,7 +163,10 @@ def add_plot_commands(subparsers: Any) -> None:
         "--kind", choices=KINDS, default="frontier", help="which figure (default frontier)"
     )
     p_plot.add_argument(
-        "--horizon", type=int, default=20, help="longest deadline of the rubinstein figure"
+        "--horizon",
+        type=int,
+        default=20,
+        help="longest deadline of the rubinstein figure (at most 10,000)",
     )
     p_plot.set_defaults(func=_cmd_plot)
     p_report = subparsers.add_parser(

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["Issue", "Parameter", "Party", "SolveSettings", "Scenario", "load", "loads"]
 
 SCHEMA_VERSION = 1
+#: Largest scenario file read, in bytes (checked while reading: ``/dev/zero`` is refused).
+MAX_FILE_BYTES = 1_000_000
 #: ASCII only, matched to the end (``\Z``: ``$`` would let a trailing newline through);
 #: a function's name (exp, where, ...) is a usable name: calls and names never mix.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -220,11 +222,18 @@ def load(path: str | Path) -> Scenario:
     """
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # at most one byte more than allowed: /dev/zero ends
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(
             f"cannot read the file ({exc.strerror or exc})", file=name, fix="check the path"
         ) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"the file is larger than {MAX_FILE_BYTES:,} bytes",
+            file=name,
+            fix="a scenario is a short text file; split data into definitions or other files",
+        )
     return loads(data, path=name)
 
 

@@ -205,6 +205,12 @@ class SweepSpec:
             raise ScenarioError(
                 f"--samples is {self.samples}; it must be 0 or more", file=path, fix="give N >= 0"
             )
+        if self.size > MAX_POINTS:  # an integer product: nothing is allocated yet
+            raise ScenarioError(
+                f"the sweep has {self.size:,} points, above the limit of {MAX_POINTS:,}",
+                file=path,
+                fix="use fewer --samples or --vary points, or raise the limit with --max-points",
+            )
         unknown = [s for s in self.solvers if s not in BATCH_METHODS]
         if unknown or not self.solvers:
             raise ScenarioError(
@@ -212,6 +218,10 @@ class SweepSpec:
                 file=path,
                 fix=f"choose from {', '.join(BATCH_METHODS)}",
             )
+
+
+#: Most points in one sweep (``bargain sweep --max-points`` raises it).
+MAX_POINTS = 100_000_000
 
 
 # ----------------------------------------------------------------------- points

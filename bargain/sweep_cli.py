@@ -9,6 +9,7 @@ import argparse
 import sys
 from typing import Any
 
+from . import sweep as sweep_module
 from .scenario import load
 from .sweep import run_sweep, spec_from_args, tornado
 
@@ -16,6 +17,7 @@ __all__ = ["add_sweep_commands"]
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    sweep_module.MAX_POINTS = args.max_points  # one command per process: SweepSpec.validate
     scenario = load(args.file)
     spec = spec_from_args(
         scenario,
@@ -65,7 +67,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 def add_sweep_commands(sub: Any) -> None:
     """Add ``sweep`` and ``tornado`` to the ``bargain`` command's subparsers."""
     p = sub.add_parser("sweep", help="solve many parameter points (grid and Monte Carlo)")
-    p.add_argument("file", help="a scenario TOML file")
+    p.add_argument("file", help="a scenario TOML file (at most 1 MB)")
     p.add_argument(
         "--vary",
         action="append",
@@ -91,6 +93,12 @@ def add_sweep_commands(sub: Any) -> None:
     p.add_argument("--address", default=None, help="Dask scheduler address (engine dask)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--max-points",
+        type=int,
+        default=sweep_module.MAX_POINTS,
+        help=f"refuse sweeps of more points (default {sweep_module.MAX_POINTS:,})",
+    )
     p.add_argument(
         "--no-fallback",
         action="store_true",

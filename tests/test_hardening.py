@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -472,3 +473,39 @@ def test_chance_diamond_of_40_levels_is_solved_in_seconds():
     assert solution.reach["a20"] == pytest.approx(0.5)
     assert "not printed" in render_path(solution)
     assert time.perf_counter() - start < 10
+
+
+# --- 5. size limits checked before allocating --------------------------------------
+
+PIE = "scenarios/textbook/unit_pie.toml"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep", PIE, "--samples", str(10**12), "--out", "{tmp}/x.csv"], "above the limit"),
+        (["sweep", PIE, "--vary", "dA=0.8:0.9:1000000000", "--out", "{tmp}/x.csv"], "above"),
+        (["sweep", PIE, "--samples", "20", "--max-points", "10", "--out", "{tmp}/x.csv"], "of 10"),
+        (["report", PIE, "--grid", "100000", "-o", "{tmp}/r.html"], "--grid at most"),
+        (
+            ["plot", PIE, "--kind", "rubinstein", "--horizon", "100000000", "-o", "{tmp}/p.png"],
+            "--horizon",
+        ),
+        (["solve", "/dev/zero"], "larger than 1,000,000 bytes"),
+    ],
+)
+def test_size_limits_are_one_line_before_any_work(args, message, tmp_path):
+    """Huge sizes fail at once with one line and status 2."""
+    if args[1] == "/dev/zero" and not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    proc = _run([a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert proc.returncode == 2
+    assert message in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_scenario_file_size_limit(tmp_path):
+    """A scenario file over 1 MB is refused after reading at most 1 MB + 1 byte."""
+    big = tmp_path / "big.toml"
+    big.write_text(_toml({"x": (0.0, 1.0)}, {}, "x", "1 - x") + "#" * 1_000_000)
+    with pytest.raises(ScenarioError, match="larger than"):
+        bargain.load(big)
