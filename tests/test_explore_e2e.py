@@ -39,7 +39,7 @@ if not Path(CHROMIUM).is_file():
         allow_module_level=True,
     )
 
-FLAGSHIP = "scenarios/korea_us/september_2025_standoff.toml"
+FLAGSHIP = "tests/models/flagship_v1.toml"  # the two-issue flagship before issue 16, frozen
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
