@@ -64,7 +64,7 @@ def test_committed_forecast_is_not_stale():
         assert bargain.load(ROOT / relative).sha256 == sha, relative
     script = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()
     assert forecast["script_sha256"] == script, "the script changed: regenerate the paper"
-    assert forecast["bargain_version"] == bargain.__version__
+    assert forecast["bargain_version"] == bargain.__version__  # the package that wrote it
 
 
 def test_forecast_distribution_is_ordered_and_inside_the_bounds():

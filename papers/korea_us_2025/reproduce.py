@@ -34,9 +34,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import bargain  # noqa: E402
-from bargain.batch import BatchModel  # noqa: E402
-from bargain.calibrate import calibrate, output_column, weighted_quantile  # noqa: E402
-from bargain.observations import gains  # noqa: E402
 from bargain.reproduce import Reproduction  # noqa: E402
 
 SLOW = True
@@ -94,9 +91,7 @@ def _round(x: float | None) -> float | None:
 # ------------------------------------------------------------------ predictive
 def column(cal, concept: str, name: str) -> np.ndarray:
     """A concept's issue or output at every draw (nan where it has no certified answer)."""
-    scenario = cal.scenarios[0]
-    key = f"{concept}.{name}" if name in scenario.issue_names else None
-    key = key or output_column(scenario, concept, name)
+    key = f"{concept}.{name}"  # an issue or an [outputs] name (none of them is an issue's)
     ok = cal.table[f"{concept}.status"].to_numpy().astype(str) == "ok"
     return np.where(ok, cal.table[key].to_numpy(dtype=float), np.nan)
 
@@ -113,7 +108,7 @@ def describe(values: np.ndarray, weights: np.ndarray) -> dict:
     qs = [0.5]
     for level in LEVELS:
         qs += [(1 - level / 100) / 2, 1 - (1 - level / 100) / 2]
-    got = [_round(float(v)) for v in weighted_quantile(values, weights, qs)]
+    got = [_round(float(v)) for v in bargain.weighted_quantile(values, weights, qs)]
     out: dict = {"median": got[0]}
     for i, level in enumerate(LEVELS):
         out[f"{level}%"] = [got[1 + 2 * i], got[2 + 2 * i]]
@@ -154,15 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     # a draw the batched solvers cannot certify is re-solved from its traced frontier
     # (calibrate's default); what is still uncertified is labelled and its share reported
     run = {"samples": SAMPLES, "seed": SEED, "solvers": CONCEPTS}
-    hard = calibrate(flag, **run)
-    soft = calibrate(scen[SOFT], **run)
+    hard = bargain.calibrate(flag, **run)
+    soft = bargain.calibrate(scen[SOFT], **run)
     # each comparable held out against the flagship's posterior (the US's shared
     # preferences as the Korea observations leave them); the three signed deals jointly
     holdouts = [
-        calibrate([flag, scen[f]], **run, hold_out=True).holdout
+        bargain.calibrate([flag, scen[f]], **run, hold_out=True).holdout
         for f in (JAPAN_NEGOTIATOR, JAPAN_CALL, EU)
     ]
-    joint = calibrate([flag, scen[JAPAN_NEGOTIATOR], scen[EU]], **run)
+    joint = bargain.calibrate([flag, scen[JAPAN_NEGOTIATOR], scen[EU]], **run)
     result = {
         "hard": forecast_of(hard),
         "soft": forecast_of(soft),
@@ -240,7 +235,7 @@ def forecast_json(rep: Reproduction, scen: dict, default, result: dict) -> dict:
         "positions": {"korea_cash_share": 0.05, "us_cash_share": 1.0},
         "samples": SAMPLES,
         "seed": SEED,
-        "bargain_version": bargain.__version__,
+        "bargain_version": default.version,
         "inputs": {f: s.sha256 for f, s in sorted(scen.items())},
         "script_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
     }
@@ -331,14 +326,20 @@ def default_section(rep: Reproduction, s: bargain.Scenario, report) -> str:
 def observations_at_defaults(s: bargain.Scenario) -> dict[str, tuple[bool, float]]:
     """Whether each deal observation of one party holds at the default values, and that
     party's gain there (at its best value of the free issues)."""
-    bm = BatchModel(s)
-    theta = bm.theta({}, 1)
     out = {}
     for obs in s.observations:
         if obs.kind in ("zone", "signed"):
             continue
-        g, _ = gains(obs, bm, theta)
-        best = float(np.max(g[..., s.party_names.index(obs.party), 0]))
+        problem = s.with_parameters(**obs.parameters).problem()
+        party = s.party_names.index(obs.party)
+        free = [s.issue_names.index(f) for f in obs.free]
+        grids = [np.linspace(problem.lower[k], problem.upper[k], 129) for k in free]
+        best = -np.inf
+        for values in np.array(np.meshgrid(*grids)).reshape(len(free), -1).T if free else [()]:
+            x = np.array([obs.deal.get(i, np.nan) for i in s.issue_names], dtype=float)
+            x[free] = values
+            gain = problem.utility(x)[party] - problem.disagreement[party]
+            best = max(best, float(gain))
         out[obs.name] = (best < 0 if obs.kind == "rejects" else best >= 0, best)
     return out
 
@@ -476,7 +477,7 @@ def figures(rep: Reproduction, hard, soft) -> None:
             v, w = pooled(cal, name)
             _hist(ax, scale * v, w, bins, histtype=style, alpha=0.6, label=label)
         v, w = pooled(hard, name)
-        med = float(weighted_quantile(v, w, [0.5])[0])
+        med = float(bargain.weighted_quantile(v, w, [0.5])[0])
         if np.isfinite(med):
             ax.axvline(scale * med, color="k", ls="--", lw=1, label="forecast (median)")
         for (label, x), color in zip(POSITIONS[name].items(), ["tab:blue", "tab:red"], strict=True):
