@@ -55,10 +55,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
 import json
+import os
 import tempfile
 import threading
 import time
@@ -185,7 +187,7 @@ class Explorer:
                 "quick_methods": list(QUICK_METHODS),
                 "parameters": params,
                 "formulas": formulas,
-                "save_path": str(self.path.with_name(default_save_path(self.path).name)),
+                "save_path": default_save_path(self.path).name,  # saved beside the scenario
                 "resolution": self.resolution,
             }
         )
@@ -481,21 +483,30 @@ class Explorer:
         formulas: Mapping[str, Any] | None = None,
         *,
         overwrite: bool = False,
+        folder_only: bool = False,
     ) -> dict[str, Any]:
         """Write the edited scenario to a new TOML file; never to the original.
 
         A relative ``path`` is taken from the current folder (where ``bargain
-        explore`` was started). The text is validated with :func:`bargain.loads`
-        before it is written.
+        explore`` was started). With ``folder_only`` (the web page's saves),
+        ``path`` must be a plain file name, written in the scenario's folder. The
+        original is refused by name and by device and inode (a hard link to it
+        too); ``overwrite`` must be a real boolean. The text is validated with
+        :func:`bargain.loads` before it is written, to a temporary file in the same
+        folder that then replaces the target (atomic).
 
         Returns ``{"path", "sha256"}``.
         """
-        target = self._target(path, overwrite)
+        if not isinstance(overwrite, bool):
+            raise ScenarioError(
+                f"overwrite must be true or false, not {overwrite!r}", fix="send a JSON boolean"
+            )
+        target = self._target(self._in_folder(path) if folder_only else path, overwrite)
         text = self.toml_text(values, formulas)
         loads(text, path=str(target))  # every validation, before anything is written
         data = text.encode("utf-8")
         try:
-            target.write_bytes(data)
+            _write_atomic(target, data)
         except OSError as exc:
             raise ScenarioError(
                 f"cannot write the file ({exc.strerror or exc})",
@@ -503,6 +514,19 @@ class Explorer:
                 fix="choose a folder you can write to",
             ) from None
         return {"path": str(target), "sha256": hashlib.sha256(data).hexdigest()}
+
+    def _in_folder(self, path: str | Path) -> Path:
+        """A plain file name in the scenario's folder (no folders, ``..``, ``~`` or drive)."""
+        name = str(path).strip()
+        if not name or name != Path(name).name or name in (".", "..") or "\\" in name:
+            raise ScenarioError(
+                f"{name!r} is not a plain file name",
+                fix="the explorer saves next to the scenario: type a name such as "
+                + default_save_path(self.path).name,
+            )
+        if name.startswith(("~", ".")):
+            raise ScenarioError(f"{name!r} is not a plain file name", fix="start with a letter")
+        return self.path.resolve().parent / name
 
     def _target(self, path: str | Path, overwrite: bool) -> Path:
         text = str(path).strip()
@@ -513,7 +537,7 @@ class Explorer:
             raise ScenarioError(
                 "the file name must end in .toml", file=str(target), fix="add .toml to the name"
             )
-        if target.resolve() == self.path.resolve():
+        if target.resolve() == self.path.resolve() or _same_file(target, self.path):
             raise ScenarioError(
                 "that is the original file, which the explorer never overwrites",
                 file=str(target),
@@ -528,6 +552,29 @@ class Explorer:
                 "the file exists", file=str(target), fix="choose a new name or tick 'overwrite'"
             )
         return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths are one file (device and inode: a hard link counts)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to a fresh temporary file beside ``target``, then rename it over."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _read(path: Path) -> bytes:

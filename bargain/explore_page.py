@@ -85,9 +85,11 @@ let C = null, values = {}, applied = {}, seq = 0, quickTimer = null, fullTimer =
 const fmt = (v) => (v === null || v === undefined) ? "" :
   (Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0)) ? v.toExponential(DIGITS - 1) :
   Number(v.toPrecision(DIGITS)).toString();
+const TOKEN = "__BARGAIN_TOKEN__";  // this session's, from the URL the server printed
 async function post(url, body) {
-  const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
-                               body: JSON.stringify(body)});
+  const r = await fetch(url, {method: "POST", body: JSON.stringify(body),
+                               headers: {"Content-Type": "application/json",
+                                         "X-Bargain-Token": TOKEN}});
   return r.headers.get("Content-Type").startsWith("application/json") ? r.json() : r;
 }
 function el(tag, attrs, text) {
@@ -244,7 +246,7 @@ $("download").addEventListener("click", async () => {
   document.body.append(a); a.click(); a.remove(); $("download-status").textContent = "";
 });
 (async () => {
-  C = await (await fetch("/api/controls")).json();
+  C = await (await fetch("/api/controls", {headers: {"X-Bargain-Token": TOKEN}})).json();
   buildControls(); schedule();
 })();
 </script>

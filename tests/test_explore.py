@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import urllib.error
 import urllib.request
 import zipfile
@@ -301,11 +302,13 @@ def test_server_answers_bad_requests_with_json_and_stops(capfd: pytest.CaptureFi
     server = start_server(Explorer(PIE))
     try:
         assert server.url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(server.url, timeout=10) as r:
+        with urllib.request.urlopen(server.page_url, timeout=10) as r:
             assert b"<title>bargain explore</title>" in r.read()
+        own = {"X-Bargain-Token": server.token, "Origin": server.url.rstrip("/")}
 
         def post(path: str, data: bytes, headers: Any = None) -> tuple[int, dict[str, Any]]:
-            req = urllib.request.Request(server.url + path, data=data, headers=headers or {})
+            sent = own if headers is None else headers
+            req = urllib.request.Request(server.url + path, data=data, headers=sent)
             try:
                 with urllib.request.urlopen(req, timeout=30) as r:
                     return r.status, json.loads(r.read())
@@ -323,7 +326,7 @@ def test_server_answers_bad_requests_with_json_and_stops(capfd: pytest.CaptureFi
             "api/quick", json.dumps({"formulas": {"parties.A.utility": "x +"}}).encode()
         )
         assert (status, body["error"]["key"]) == (400, "parties.A.utility")
-        other_site = {"Origin": "http://example.org"}
+        other_site = {"Origin": "http://example.org", "X-Bargain-Token": server.token}
         status, body = post("api/save", b'{"path": "x.toml"}', other_site)
         assert status == 403 and not Path("x.toml").exists()
     finally:
@@ -355,3 +358,57 @@ def test_live_flagship_quick_update_agrees_with_solve() -> None:
     # flat issues (c, the payout at no cash) may take any value: compare the utilities too
     same = quick["deal"] == pytest.approx(sol.deal, abs=1e-5)
     assert same or quick["utilities"] == pytest.approx(sol.utilities, abs=1e-5)
+
+
+def test_server_needs_the_token_and_same_origin(tmp_path: Path) -> None:
+    """No token, a wrong token, or a POST without Origin: 403; big bodies 413; saves confined."""
+    pytest.importorskip("starlette", reason="the explore extra is not installed (starlette)")
+    pytest.importorskip("uvicorn", reason="the explore extra is not installed (uvicorn)")
+    from bargain.explore_app import start_server
+
+    src = tmp_path / "pie.toml"
+    src.write_bytes(Path(PIE).read_bytes())
+    server = start_server(Explorer(src))
+    origin = server.url.rstrip("/")
+
+    def call(path: str, data: bytes | None, headers: dict[str, str]) -> tuple[int, Any]:
+        req = urllib.request.Request(server.url + path, data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def save(body: dict[str, Any]) -> tuple[int, Any]:
+        own = {"X-Bargain-Token": server.token, "Origin": origin}
+        status, raw = call("api/save", json.dumps(body).encode(), own)
+        return status, json.loads(raw)
+
+    try:
+        assert call("", None, {})[0] == 403  # the page without ?token=
+        assert call("?token=wrong", None, {})[0] == 403
+        assert call("api/controls", None, {})[0] == 403
+        assert call("api/controls", None, {"X-Bargain-Token": server.token})[0] == 200
+        quick = json.dumps({"values": {"dA": 0.9}}).encode()
+        assert call("api/quick", quick, {"X-Bargain-Token": server.token})[0] == 403  # no Origin
+        assert call("api/quick", quick, {"Origin": origin})[0] == 403  # no token
+        own = {"X-Bargain-Token": server.token, "Origin": origin}
+        assert call("api/quick", quick, own)[0] == 200
+        assert call("api/quick", b" " * 1_000_001, own)[0] == 413
+        for bad in ["../x.toml", str(tmp_path / "y.toml"), "~/x.toml", "/dev/x.toml", ".x.toml"]:
+            status, body = save({"path": bad, "values": {"dA": 0.9}})
+            assert status == 400 and "plain file name" in body["error"]["message"], bad
+        assert not (tmp_path.parent / "x.toml").exists()
+        status, body = save({"path": "pie.toml"})
+        assert status == 400 and "original" in body["error"]["message"]
+        os.link(src, tmp_path / "link.toml")  # a hard link is the original too
+        status, body = save({"path": "link.toml", "overwrite": True})
+        assert status == 400 and "original" in body["error"]["message"]
+        assert save({"path": "new.toml", "values": {"dA": 0.9}})[0] == 200
+        status, body = save({"path": "new.toml", "overwrite": "false"})
+        assert status == 400 and "true or false" in body["error"]["message"]
+        assert save({"path": "new.toml", "overwrite": True})[0] == 200
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["link.toml", "new.toml", "pie.toml"]
+        assert src.read_bytes() == Path(PIE).read_bytes()
+    finally:
+        server.stop()

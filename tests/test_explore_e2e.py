@@ -53,9 +53,12 @@ FX_RISK = "parties.korea.utility.fx_risk"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Any]:
-    """The explorer on the flagship, on 127.0.0.1, stopped at the end."""
-    running = start_server(Explorer(FLAGSHIP))
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The explorer on a copy of the flagship (saves go beside it), stopped at the end."""
+    copy = tmp_path_factory.mktemp("explore") / Path(FLAGSHIP).name
+    copy.write_bytes(Path(FLAGSHIP).read_bytes())
+    running = start_server(Explorer(copy))
+    running.explorer_folder = copy.parent
     yield running
     running.stop()
 
@@ -77,7 +80,7 @@ def page(server: Any, browser: Any) -> Iterator[Any]:
     context = browser.new_context(accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
-    pg.goto(server.url)
+    pg.goto(server.page_url)  # the URL with the session's token
     pg.wait_for_selector("#results[data-quick-seq]", state="attached")
     yield pg
     context.close()
@@ -128,7 +131,7 @@ def test_broken_formula_shows_inline_error_and_page_still_works(page: Any) -> No
     assert "bad" not in (page.get_attribute(field, "class") or "")
 
 
-def test_saved_file_solves_to_the_answer_on_the_page(page: Any, tmp_path: Path) -> None:
+def test_saved_file_solves_to_the_answer_on_the_page(page: Any, server: Any) -> None:
     """Save after moving two sliders; `bargain solve` on the new file gives the page's deals."""
     for name, key in (("swap_line", "End"), ("A", "Home")):
         page.focus(f'[id="p-{name}"]')
@@ -139,8 +142,8 @@ def test_saved_file_solves_to_the_answer_on_the_page(page: Any, tmp_path: Path) 
         " return d.fullSeq === d.quickSeq && d.quickSeq !== old; }",
         arg=seq,
     )
-    target = tmp_path / "edited.toml"
-    page.fill("#save-path", str(target))
+    target = server.explorer_folder / "edited.toml"  # saves go beside the scenario
+    page.fill("#save-path", target.name)
     page.click("#save")
     page.wait_for_selector("#save-status[data-saved]:not([data-saved=''])", state="attached")
     assert target.is_file()
