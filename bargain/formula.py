@@ -174,6 +174,12 @@ def parse_formula(text: str | float, names: Mapping[str, sp.Basic], *, key: str 
         raise FormulaError(
             f"{_short(source)} is nested too deeply", key=key, fix="simplify the formula"
         ) from None
+    except (TypeError, ValueError, ArithmeticError) as exc:  # sympy refusing, e.g. max(3 - I, x)
+        raise FormulaError(
+            f"{_short(source)} cannot be evaluated ({' '.join(str(exc).split())[:100]})",
+            key=key,
+            fix="keep constants real and finite (e.g. no sqrt of a negative number)",
+        ) from None
     if result.has(sp.I, sp.zoo, sp.oo, sp.nan) or _complex_constant(result):
         raise FormulaError(
             f"{_short(source)} contains a complex or infinite constant (e.g. sqrt(-1))",

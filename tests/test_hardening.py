@@ -509,3 +509,18 @@ def test_scenario_file_size_limit(tmp_path):
     big.write_text(_toml({"x": (0.0, 1.0)}, {}, "x", "1 - x") + "#" * 1_000_000)
     with pytest.raises(ScenarioError, match="larger than"):
         bargain.load(big)
+
+
+def test_where_in_the_explorer_updates(tmp_path):
+    """The explorer's quick and full updates of a where() utility answer (no HTTP 500)."""
+    pytest.importorskip("tomli_w")
+    from bargain.explore import Explorer
+
+    path = tmp_path / "where.toml"
+    path.write_text(WHERE)
+    ex = Explorer(path)
+    formulas = {"parties.A.utility": "where(x > 0.6, x, 0.4*x) + clip(x, 0.1, 0.9) * 0"}
+    quick = ex.quick({"k": 0.55}, formulas)
+    assert quick["solutions"]["nash"]["status"] in {"ok", "nonconvex", "not_unique"}
+    full = ex.full({"k": 0.45}, formulas)
+    assert "solutions" in full or "stale" in full
