@@ -174,6 +174,8 @@ def parse_formula(text: str | float, names: Mapping[str, sp.Basic], *, key: str 
         raise FormulaError(
             f"{_short(source)} is nested too deeply", key=key, fix="simplify the formula"
         ) from None
+    except FormulaError:
+        raise
     except (TypeError, ValueError, ArithmeticError) as exc:  # sympy refusing, e.g. max(3 - I, x)
         raise FormulaError(
             f"{_short(source)} cannot be evaluated ({' '.join(str(exc).split())[:100]})",
