@@ -17,7 +17,7 @@ import sympy as sp
 from numpy.typing import ArrayLike
 
 from .frontier import start_points
-from .model import _SETTINGS, lambdify
+from .model import _SETTINGS, lambdify, no_delta
 from .scenario import Scenario
 
 __all__ = ["BatchModel"]
@@ -61,11 +61,6 @@ def _fresh(name: str, reserved: frozenset[str]) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
-def _no_delta(expr: sp.Expr) -> sp.Expr:
-    """Second derivatives of kinks (``max``, ``abs``) are zero almost everywhere."""
-    return expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-
-
 class BatchModel:
     """A scenario's utilities with exact gradients and Hessians, for arrays of points.
 
@@ -94,7 +89,7 @@ class BatchModel:
         xs = list(model.issues)
         utils = [model.utilities[p] for p in model.party_names]
         grads = [sp.diff(u, x) for u in utils for x in xs]
-        hess = [_no_delta(sp.diff(u, a, b)) for u in utils for a in xs for b in xs]
+        hess = [no_delta(sp.diff(u, a, b)) for u in utils for a in xs for b in xs]
         table: dict[sp.Expr, sp.Symbol] = {}
         issues = set(xs)
         params = list(model.parameters)

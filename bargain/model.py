@@ -99,6 +99,18 @@ def _map(exprs: Any, func: Callable[[Any], Any]) -> Any:
     return func(exprs)
 
 
+def no_delta(expr: sp.Expr) -> sp.Expr:
+    """Second derivatives of kinks (``max``, ``abs``, ``where``) are zero almost everywhere.
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x")
+    >>> no_delta(sp.diff(sp.Max(x, 0), x, 2))
+    0
+    """
+    return expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+
+
 def lambdify(args: Sequence[sp.Symbol], exprs: Any, cse: bool = False) -> Callable[..., Any]:
     """:func:`sympy.lambdify` to numpy in which no user's name can mean anything else.
 

@@ -43,7 +43,7 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from .explain import disagreement_expressions, power_expressions
-from .model import NUMPY_MODULES
+from .model import lambdify, no_delta
 from .nash import nash_solution
 from .result import Solution, _jsonable
 from .rubinstein import rubinstein_solution
@@ -454,17 +454,17 @@ def _derivative_function(model: Model) -> Any:
         u,
         g,
         [[sp.diff(ui, t) for t in ts] for ui in u],
-        [[[sp.diff(gk, x) for x in xs] for gk in gi] for gi in g],
-        [[[sp.diff(gk, t) for t in ts] for gk in gi] for gi in g],
+        [[[no_delta(sp.diff(gk, x)) for x in xs] for gk in gi] for gi in g],
+        [[[no_delta(sp.diff(gk, t)) for t in ts] for gk in gi] for gi in g],
     ]
-    return sp.lambdify([*xs, *ts], exprs, NUMPY_MODULES, cse=True)
+    return lambdify([*xs, *ts], exprs, cse=True)
 
 
 def _settings(model: Model, exprs: Any, theta: list[float]) -> tuple[Array, Array]:
     """Two parameter expressions (one per party): values (2,) and gradients (2, m)."""
     ts = list(model.parameters)
     grads = [[sp.diff(e, t) for t in ts] for e in exprs]
-    func = sp.lambdify(ts, [list(exprs), grads], NUMPY_MODULES)
+    func = lambdify(ts, [list(exprs), grads])
     values, jac = func(*theta)
     return (
         np.asarray(_broadcast(values), dtype=float).reshape(2),

@@ -306,3 +306,18 @@ def test_breakdown_given_as_a_parameter_has_exact_statics():
     st = bargain.rubinstein_statics(scenario)
     # with delta = 1 the proposer's share is 1 / (2 - p): derivative 1 / (2 - p)^2
     assert st.derivatives["x"]["p"] == pytest.approx(1 / (2 - 0.1) ** 2, rel=1e-6)
+
+
+def test_statics_with_a_parameter_named_like_a_numpy_function():
+    """A parameter called `select` (numpy's name for the code of min/max/where) is a name
+    like any other: d x*/d d_A = 1/2 on the unit pie with disagreement (d_A, 0), since
+    x* = (1 + d_A) / 2 (below the cap 0.9 of A's utility)."""
+    text = (
+        'schema_version = 1\ntitle = "t"\n[issues.x]\nmin = 0.0\nmax = 1.0\n'
+        '[parameters.select]\nvalue = 0.3\nunit = "u"\nsource = "s"\n'
+        '[parties.A]\nutility = "min(x, 0.9)"\ndisagreement = "select"\n'
+        '[parties.B]\nutility = "1 - x"\n'
+    )
+    st = bargain.nash_statics(bargain.loads(text))
+    assert st.status == "ok"
+    assert st.derivatives["x"]["select"] == pytest.approx(0.5, abs=1e-9)
